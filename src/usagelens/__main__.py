@@ -1,0 +1,3 @@
+from usagelens.cli.main import app
+
+app(prog_name="usagelens")

@@ -1,0 +1,50 @@
+"""The `usagelens` command."""
+
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from usagelens.app import create_app
+from usagelens.cli import keys, tenants
+from usagelens.cli.demo import demo
+from usagelens.cli.ingest import ingest
+from usagelens.cli.options import DEFAULT_DB, DbOption, open_backend
+from usagelens.settings import Settings
+
+app = typer.Typer(
+    help="usagelens: usage analytics and metering for AI agents, bots, voice and messaging.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(tenants.app, name="tenants")
+app.add_typer(keys.app, name="keys")
+app.command("ingest")(ingest)
+app.command("demo")(demo)
+
+
+@app.command("serve")
+def serve(
+    db: DbOption = DEFAULT_DB,
+    host: Annotated[
+        str | None, typer.Option("--host", help="Listen address [default: 127.0.0.1].")
+    ] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Listen port [default: 8000].")] = None,
+) -> None:
+    """Run the HTTP service on the database file (schema created or migrated on start)."""
+    overrides: dict[str, object] = {"db": db}
+    if host is not None:
+        overrides["host"] = host
+    if port is not None:
+        overrides["port"] = port
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+@app.command("rebuild")
+def rebuild(db: DbOption = DEFAULT_DB) -> None:
+    """Recompute every rollup from the raw events (the source of truth)."""
+    with open_backend(db) as backend, Console(stderr=True).status("rebuilding rollups"):
+        backend.rebuild_rollups()
+    typer.echo("Rollups rebuilt from the raw events.")

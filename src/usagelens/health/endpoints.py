@@ -1,0 +1,26 @@
+"""Liveness and readiness probes."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="Liveness: the process answers")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Readiness: storage answers and the writer runs")
+async def readyz(request: Request) -> JSONResponse:
+    state = request.app.state
+    problems = []
+    if not state.writer.alive:
+        problems.append("the ingest writer is not running")
+    try:
+        state.backend.list_tenants()
+    except Exception as error:  # any storage failure means "not ready", never a crash
+        problems.append(f"storage does not answer: {error}")
+    if problems:
+        return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
+    return JSONResponse({"status": "ready"})

@@ -1,0 +1,152 @@
+"""Loading a file of events (NDJSON or a JSON array) in chunks, resumably.
+
+Each chunk is validated like an API request and committed together with a checkpoint of how
+far the file has been read, so a load that was interrupted resumes after its last committed
+chunk; anything re-read is recognised as duplicate by id, so nothing is ever counted twice.
+"""
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+
+import orjson
+
+from usagelens.ingest.errors import InvalidEvents, RejectedBody
+from usagelens.ingest.parsing import validate_lines
+from usagelens.ingest.rows import parse_and_build
+from usagelens.ingest.schemas import AnyEvent
+from usagelens.storage.base import Backend, Checkpoint
+
+CHUNK_EVENTS = 10_000
+_FINGERPRINT_BYTES = 1 << 20
+
+
+@dataclass
+class Chunk:
+    lines: list[bytes]
+    line_numbers: list[int]
+    end_offset: int  # bytes read (NDJSON) or elements read (JSON array) after this chunk
+
+
+@dataclass
+class BulkReport:
+    accepted: int = 0
+    duplicates: int = 0
+    resumed_from: int = 0
+    events_read: int = 0
+
+
+class BulkInvalid(Exception):
+    """A chunk had invalid events; it and the rest of the file were not loaded."""
+
+    def __init__(self, invalid: InvalidEvents, where: list[str], report: BulkReport) -> None:
+        super().__init__(str(invalid))
+        self.invalid = invalid
+        self.where = where  # "line N" / "element N" for each error, in order
+        self.report = report
+
+
+def fingerprint(path: Path) -> str:
+    with path.open("rb") as handle:
+        head = handle.read(_FINGERPRINT_BYTES)
+    return hashlib.sha256(str(path.resolve()).encode() + b"\0" + head).hexdigest()
+
+
+def _is_json_array(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(4096).lstrip()[:1] == b"["
+
+
+def _lines_before(path: Path, offset: int) -> int:
+    """Lines in the first ``offset`` bytes, so that a resumed load still reports line numbers."""
+    count = 0
+    with path.open("rb") as handle:
+        while offset > 0:
+            block = handle.read(min(offset, 1 << 20))
+            if not block:
+                break
+            count += block.count(b"\n")
+            offset -= len(block)
+    return count
+
+
+def _ndjson_chunks(path: Path, start: int, size: int) -> Iterator[Chunk]:
+    with path.open("rb") as handle:
+        handle.seek(start)
+        offset = start
+        line_number = _lines_before(path, start)
+        lines: list[bytes] = []
+        numbers: list[int] = []
+        for raw in handle:
+            offset += len(raw)
+            line_number += 1
+            if raw.strip():
+                lines.append(raw)
+                numbers.append(line_number)
+            if len(lines) >= size:
+                yield Chunk(lines, numbers, offset)
+                lines, numbers = [], []
+        if lines:
+            yield Chunk(lines, numbers, offset)
+
+
+def _array_chunks(path: Path, start: int, size: int) -> Iterator[Chunk]:
+    try:
+        items = orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError as error:
+        raise RejectedBody(400, f"{path} is not valid JSON: {error}") from None
+    if not isinstance(items, list):
+        raise RejectedBody(400, f"{path} must hold a JSON array or NDJSON")
+    for begin in range(start, len(items), size):
+        part = items[begin : begin + size]
+        yield Chunk(
+            [orjson.dumps(item) for item in part],
+            list(range(begin, begin + len(part))),
+            begin + len(part),
+        )
+
+
+def load_file(
+    backend: Backend,
+    path: Path,
+    tenant_of: Callable[[AnyEvent], int | str],
+    on_chunk: Callable[[int, int], None] | None = None,
+    chunk_events: int = CHUNK_EVENTS,
+    max_future: timedelta = timedelta(minutes=5),
+) -> BulkReport:
+    """Load ``path``; ``on_chunk(position, events)`` reports progress after each commit."""
+    is_array = _is_json_array(path)
+    print_ = fingerprint(path)
+    saved = backend.checkpoint(print_)
+    start = saved.offset_bytes if saved else 0
+    report = BulkReport(resumed_from=start, events_read=saved.events_seen if saved else 0)
+    chunks = _array_chunks if is_array else _ndjson_chunks
+    for chunk in chunks(path, start, chunk_events):
+        first_index = report.events_read
+        try:
+            table = parse_and_build(
+                partial(validate_lines, chunk.lines, first_index),
+                tenant_of,
+                datetime.now(UTC),
+                max_future,
+                first_index,
+            )
+        except InvalidEvents as invalid:
+            where = [_position(chunk, e.index - first_index, is_array) for e in invalid.errors]
+            raise BulkInvalid(invalid, where, report) from None
+        report.events_read += len(chunk.lines)
+        checkpoint = Checkpoint(print_, str(path), chunk.end_offset, report.events_read)
+        (result,) = backend.append_events([table], checkpoint)
+        report.accepted += result.accepted
+        report.duplicates += result.duplicates
+        if on_chunk is not None:
+            on_chunk(chunk.end_offset, len(chunk.lines))
+    return report
+
+
+def _position(chunk: Chunk, offset: int, is_array: bool) -> str:
+    number = chunk.line_numbers[offset]
+    return f"element {number}" if is_array else f"line {number}"

@@ -1,0 +1,49 @@
+"""Which tenant each event belongs to, from the caller and the event's `tenant` attribute."""
+
+from collections.abc import Callable
+
+from usagelens.auth.models import Principal
+from usagelens.ingest.schemas import AnyEvent
+from usagelens.tenants.models import Tenant
+
+
+def tenant_resolver(
+    principal: Principal, tenant_by_name: Callable[[str], Tenant | None]
+) -> Callable[[AnyEvent], int | str]:
+    """A function giving each event's tenant id, or the reason it has none."""
+    if principal.tenant_id is not None:
+        own = principal.tenant_id
+
+        def for_tenant_key(event: AnyEvent) -> int | str:
+            if event.tenant is not None:
+                return "only operator keys may name a tenant; a tenant key ingests for its own"
+            return own
+
+        return for_tenant_key
+
+    known: dict[str, Tenant | None] = {}
+
+    def for_operator_key(event: AnyEvent) -> int | str:
+        if event.tenant is None:
+            return "required with an operator key: the name of the event's tenant"
+        if event.tenant not in known:
+            known[event.tenant] = tenant_by_name(event.tenant)
+        tenant = known[event.tenant]
+        return tenant.tenant_id if tenant is not None else f"unknown tenant {event.tenant!r}"
+
+    return for_operator_key
+
+
+def bulk_tenant_resolver(
+    default: Tenant | None, tenant_by_name: Callable[[str], Tenant | None]
+) -> Callable[[AnyEvent], int | str]:
+    """For a file: every event belongs to ``default``, or names its tenant when there is none."""
+    if default is None:
+        return tenant_resolver(Principal("operator", None, None), tenant_by_name)
+
+    def for_default(event: AnyEvent) -> int | str:
+        if event.tenant is not None and event.tenant != default.name:
+            return f"names tenant {event.tenant!r}, but the file is loaded for {default.name!r}"
+        return default.tenant_id
+
+    return for_default

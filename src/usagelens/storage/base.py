@@ -1,0 +1,79 @@
+"""The narrow interface every storage engine implements (DuckDB embedded, ClickHouse later)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import pyarrow as pa
+
+from usagelens.auth.models import ApiKey
+from usagelens.directory.models import Agent, Organization, User
+from usagelens.tenants.models import Tenant
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    accepted: int
+    duplicates: int
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """How far a bulk file load has got, committed with the events it covers."""
+
+    fingerprint: str
+    path: str
+    offset_bytes: int
+    events_seen: int
+
+
+class DatabaseInUse(RuntimeError):
+    """Another process (a running server) holds the database file."""
+
+
+class TenantExists(ValueError):
+    pass
+
+
+class Backend(Protocol):
+    def close(self) -> None: ...
+
+    # tenants and keys
+    def create_tenant(
+        self, name: str, tz: str, mau_min_messages: int, entra_tenant_id: str | None
+    ) -> Tenant: ...
+    def list_tenants(self) -> list[Tenant]: ...
+    def tenant_by_name(self, name: str) -> Tenant | None: ...
+    def add_key(self, key: ApiKey) -> None: ...
+    def list_keys(self) -> list[ApiKey]: ...
+    def key_by_hash(self, key_hash: str) -> ApiKey | None: ...
+    def revoke_key(self, key_id: str) -> bool: ...
+
+    # directory
+    def put_organization(
+        self, tenant_id: int, organization_id: str, name: str | None, parent_id: str | None
+    ) -> Organization: ...
+    def put_user(
+        self,
+        tenant_id: int,
+        user_id: str,
+        name: str | None,
+        email: str | None,
+        organization_id: str,
+    ) -> User: ...
+    def put_agent(
+        self, tenant_id: int, agent_id: str, name: str | None, organization_id: str
+    ) -> Agent: ...
+    def get_organization(self, tenant_id: int, organization_id: str) -> Organization | None: ...
+    def get_user(self, tenant_id: int, user_id: str) -> User | None: ...
+    def get_agent(self, tenant_id: int, agent_id: str) -> Agent | None: ...
+    def list_organizations(self, tenant_id: int) -> list[Organization]: ...
+    def list_users(self, tenant_id: int, organization_id: str | None = None) -> list[User]: ...
+    def list_agents(self, tenant_id: int, organization_id: str | None = None) -> list[Agent]: ...
+
+    # events and rollups
+    def append_events(
+        self, batches: Sequence[pa.Table], checkpoint: Checkpoint | None = None
+    ) -> list[AppendResult]: ...
+    def checkpoint(self, fingerprint: str) -> Checkpoint | None: ...
+    def rebuild_rollups(self) -> None: ...

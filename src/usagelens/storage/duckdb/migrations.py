@@ -1,0 +1,236 @@
+"""Versioned schema migrations of the DuckDB file.
+
+Each migration runs once, in order, inside one transaction with the bump of
+``schema_version``, so a file written by any older release opens and is brought up to date.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: Sequence[str]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "tenants, keys, directory, raw events and rollups",
+        (
+            """
+            CREATE TABLE tenants (
+                tenant_id INTEGER PRIMARY KEY,
+                name VARCHAR NOT NULL UNIQUE,
+                tz VARCHAR NOT NULL,
+                mau_min_messages INTEGER NOT NULL,
+                entra_tenant_id VARCHAR UNIQUE,
+                created_at TIMESTAMP NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE api_keys (
+                key_id VARCHAR PRIMARY KEY,
+                tenant_id INTEGER,
+                kind VARCHAR NOT NULL,
+                env VARCHAR NOT NULL,
+                key_hash VARCHAR NOT NULL UNIQUE,
+                hint VARCHAR NOT NULL,
+                created_at TIMESTAMP NOT NULL,
+                revoked_at TIMESTAMP
+            )
+            """,
+            """
+            CREATE TABLE organizations (
+                tenant_id INTEGER NOT NULL,
+                organization_id VARCHAR NOT NULL,
+                name VARCHAR,
+                name_time TIMESTAMP,
+                name_explicit BOOLEAN NOT NULL,
+                parent_id VARCHAR,
+                created_at TIMESTAMP NOT NULL,
+                PRIMARY KEY (tenant_id, organization_id)
+            )
+            """,
+            """
+            CREATE TABLE users (
+                tenant_id INTEGER NOT NULL,
+                user_id VARCHAR NOT NULL,
+                name VARCHAR,
+                name_time TIMESTAMP,
+                name_explicit BOOLEAN NOT NULL,
+                email VARCHAR,
+                email_time TIMESTAMP,
+                email_explicit BOOLEAN NOT NULL,
+                organization_id VARCHAR,
+                organization_time TIMESTAMP,
+                organization_explicit BOOLEAN NOT NULL,
+                created_at TIMESTAMP NOT NULL,
+                PRIMARY KEY (tenant_id, user_id)
+            )
+            """,
+            """
+            CREATE TABLE agents (
+                tenant_id INTEGER NOT NULL,
+                agent_id VARCHAR NOT NULL,
+                name VARCHAR,
+                name_time TIMESTAMP,
+                name_explicit BOOLEAN NOT NULL,
+                organization_id VARCHAR,
+                organization_time TIMESTAMP,
+                organization_explicit BOOLEAN NOT NULL,
+                created_at TIMESTAMP NOT NULL,
+                PRIMARY KEY (tenant_id, agent_id)
+            )
+            """,
+            # No primary key: forever-exact dedupe is done by the backend's id index, because a
+            # DuckDB unique index over every id slows ingest down as the table grows.
+            """
+            CREATE TABLE events (
+                tenant_id INTEGER NOT NULL,
+                id_hash UBIGINT NOT NULL,
+                event_id VARCHAR NOT NULL,
+                type VARCHAR NOT NULL,
+                time TIMESTAMP NOT NULL,
+                subject VARCHAR,
+                organization_id VARCHAR NOT NULL,
+                agent_id VARCHAR,
+                conversation_type VARCHAR,
+                direction VARCHAR,
+                channel VARCHAR,
+                phone_number VARCHAR,
+                brand_id VARCHAR,
+                kb_id VARCHAR,
+                ticket_id VARCHAR,
+                url VARCHAR,
+                seconds BIGINT,
+                segments BIGINT,
+                requests BIGINT,
+                gb_hours DECIMAL(18, 6),
+                minutes DECIMAL(18, 6),
+                source VARCHAR,
+                user_name VARCHAR,
+                user_email VARCHAR,
+                organization_name VARCHAR,
+                agent_name VARCHAR
+            )
+            """,
+            # Rollups hold additive partial sums: every ingest appends its own rows, readers
+            # always SUM by key, so no index has to be kept up to date at ingest.
+            """
+            CREATE TABLE rollup_conversations_15m (
+                tenant_id INTEGER NOT NULL,
+                bucket TIMESTAMP NOT NULL,
+                organization_id VARCHAR NOT NULL,
+                agent_id VARCHAR NOT NULL,
+                conversation_type VARCHAR NOT NULL,
+                conversations BIGINT NOT NULL,
+                seconds BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE rollup_usage_15m (
+                tenant_id INTEGER NOT NULL,
+                bucket TIMESTAMP NOT NULL,
+                organization_id VARCHAR NOT NULL,
+                user_id VARCHAR NOT NULL,
+                sms_out_messages BIGINT NOT NULL,
+                sms_out_segments BIGINT NOT NULL,
+                sms_in_messages BIGINT NOT NULL,
+                sms_in_segments BIGINT NOT NULL,
+                mms_out_messages BIGINT NOT NULL,
+                mms_out_segments BIGINT NOT NULL,
+                mms_in_messages BIGINT NOT NULL,
+                mms_in_segments BIGINT NOT NULL,
+                voice_calls BIGINT NOT NULL,
+                voice_seconds BIGINT NOT NULL,
+                voice_started_minutes BIGINT NOT NULL,
+                api_requests BIGINT NOT NULL,
+                storage_gb_hours DECIMAL(38, 6) NOT NULL,
+                phone_rentals BIGINT NOT NULL,
+                phone_purchases BIGINT NOT NULL,
+                brand_registrations BIGINT NOT NULL,
+                kb_count BIGINT NOT NULL,
+                kb_minutes DECIMAL(38, 6) NOT NULL,
+                bot_messages BIGINT NOT NULL,
+                tickets BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE rollup_user_months (
+                tenant_id INTEGER NOT NULL,
+                month DATE NOT NULL,
+                user_id VARCHAR NOT NULL,
+                organization_id VARCHAR NOT NULL,
+                bot_messages BIGINT NOT NULL,
+                tickets BIGINT NOT NULL
+            )
+            """,
+            # Month starts of each tenant's zone, computed by the service from the tz database,
+            # so that the engine only maps instants onto boundaries it was given.
+            """
+            CREATE TABLE tenant_month_starts (
+                tenant_id INTEGER NOT NULL,
+                month DATE NOT NULL,
+                start_utc TIMESTAMP NOT NULL,
+                PRIMARY KEY (tenant_id, month)
+            )
+            """,
+        ),
+    ),
+    Migration(
+        2,
+        "checkpoints of bulk file ingest, so an interrupted load resumes where it stopped",
+        (
+            """
+            CREATE TABLE ingest_checkpoints (
+                fingerprint VARCHAR PRIMARY KEY,
+                path VARCHAR NOT NULL,
+                offset_bytes BIGINT NOT NULL,
+                events_seen BIGINT NOT NULL,
+                updated_at TIMESTAMP NOT NULL
+            )
+            """,
+        ),
+    ),
+)
+
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def current_version(con: duckdb.DuckDBPyConnection) -> int:
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TIMESTAMP)"
+    )
+    row = con.execute("SELECT max(version) FROM schema_version").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def migrate(con: duckdb.DuckDBPyConnection, target: int = LATEST_VERSION) -> list[int]:
+    """Apply every migration above the file's version up to ``target``; return those applied."""
+    applied: list[int] = []
+    version = current_version(con)
+    if version > LATEST_VERSION:
+        raise RuntimeError(
+            f"the database file has schema version {version}, newer than this release knows "
+            f"({LATEST_VERSION}); upgrade usagelens"
+        )
+    for migration in MIGRATIONS:
+        if version < migration.version <= target:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for statement in migration.statements:
+                    con.execute(statement)
+                con.execute(
+                    "INSERT INTO schema_version VALUES (?, now()::TIMESTAMP)", [migration.version]
+                )
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            applied.append(migration.version)
+    return applied

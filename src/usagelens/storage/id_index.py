@@ -1,0 +1,38 @@
+"""An in-memory index of every stored event id's 64-bit hash, per tenant.
+
+It answers "certainly new" for almost every id without touching storage, so that dedupe stays
+exact forever without an ever-growing unique index in the database. A hit is only a candidate:
+the backend confirms it against the stored ids, so a hash collision never drops an event.
+Sorted arrays are kept in levels of doubling size (as in an LSM tree): adding is amortised
+O(log n) per id and a lookup is a binary search per level.
+"""
+
+import numpy as np
+import numpy.typing as npt
+
+Hashes = npt.NDArray[np.uint64]
+
+
+class IdIndex:
+    def __init__(self) -> None:
+        self._levels: dict[int, list[Hashes]] = {}
+
+    def __len__(self) -> int:
+        return sum(level.size for levels in self._levels.values() for level in levels)
+
+    def add(self, tenant_id: int, hashes: Hashes) -> None:
+        if hashes.size == 0:
+            return
+        levels = self._levels.setdefault(tenant_id, [])
+        levels.append(np.sort(hashes))
+        while len(levels) > 1 and levels[-2].size <= 2 * levels[-1].size:
+            newest = levels.pop()
+            levels[-1] = np.sort(np.concatenate((levels[-1], newest)), kind="stable")
+
+    def might_contain(self, tenant_id: int, hashes: Hashes) -> npt.NDArray[np.bool_]:
+        found = np.zeros(hashes.size, dtype=np.bool_)
+        for level in self._levels.get(tenant_id, ()):
+            positions = np.searchsorted(level, hashes)
+            inside = positions < level.size
+            found[inside] |= level[positions[inside]] == hashes[inside]
+        return found

@@ -1,0 +1,141 @@
+"""Versioned migrations: a file from an older schema opens and is brought up to date, rows kept;
+reopening applies nothing; a file from a newer release is refused with a clear error."""
+
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from usagelens.storage.base import Checkpoint
+from usagelens.storage.duckdb.backend import DuckDBBackend
+from usagelens.storage.duckdb.migrations import LATEST_VERSION, MIGRATIONS, migrate
+from usagelens.timezones.months import month_starts
+
+CREATED = datetime(2024, 1, 2, 3, 4, 5)
+EVENT_ID = "evt-from-version-1"
+EVENT_HASH = 1234567890123456789
+
+
+def versions(path: Path) -> list[int]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows = con.execute("SELECT version FROM schema_version ORDER BY version").fetchall()
+        return [int(row[0]) for row in rows]
+
+
+def tables(path: Path) -> set[str]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return {str(row[0]) for row in con.execute("SHOW TABLES").fetchall()}
+
+
+def version_one_file(path: Path) -> None:
+    """A file as release 1 left it: schema version 1 with a tenant, an event and its rollup."""
+    with duckdb.connect(str(path)) as con:
+        assert migrate(con, target=1) == [1]
+        con.execute(
+            "INSERT INTO tenants VALUES (1, 'old', 'UTC', 2, NULL, ?)",
+            [CREATED],
+        )
+        first_month, first_start = month_starts("UTC")[0]
+        con.execute("INSERT INTO tenant_month_starts VALUES (1, ?, ?)", [first_month, first_start])
+        con.execute(
+            """
+            INSERT INTO events (tenant_id, id_hash, event_id, type, time, organization_id,
+                                requests)
+            VALUES (1, ?, ?, 'api_request', ?, 'org-1', 3)
+            """,
+            [EVENT_HASH, EVENT_ID, CREATED],
+        )
+        con.execute(
+            """
+            INSERT INTO rollup_usage_15m BY NAME
+            SELECT 1 AS tenant_id, TIMESTAMP '2024-01-02 03:00:00' AS bucket,
+                   'org-1' AS organization_id, '' AS user_id,
+                   0 AS sms_out_messages, 0 AS sms_out_segments, 0 AS sms_in_messages,
+                   0 AS sms_in_segments, 0 AS mms_out_messages, 0 AS mms_out_segments,
+                   0 AS mms_in_messages, 0 AS mms_in_segments, 0 AS voice_calls,
+                   0 AS voice_seconds, 0 AS voice_started_minutes, 3 AS api_requests,
+                   0 AS storage_gb_hours, 0 AS phone_rentals, 0 AS phone_purchases,
+                   0 AS brand_registrations, 0 AS kb_count, 0 AS kb_minutes,
+                   0 AS bot_messages, 0 AS tickets
+            """
+        )
+
+
+def test_migrations_are_numbered_in_order() -> None:
+    numbers = [migration.version for migration in MIGRATIONS]
+    assert numbers == list(range(1, len(MIGRATIONS) + 1))
+    assert numbers[-1] == LATEST_VERSION
+    assert LATEST_VERSION >= 2, "this test needs a migration beyond version 1"
+
+
+def test_a_version_1_file_opens_migrated_with_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    version_one_file(path)
+    assert versions(path) == [1]
+    assert "ingest_checkpoints" not in tables(path)
+
+    backend = DuckDBBackend(path)
+    try:
+        tenant = backend.tenant_by_name("old")
+        assert tenant is not None
+        assert (tenant.tenant_id, tenant.tz, tenant.mau_min_messages) == (1, "UTC", 2)
+        assert tenant.created_at == CREATED
+        assert backend.count_events() == 1
+        # What version 2 added works.
+        assert backend.checkpoint("nothing") is None
+    finally:
+        backend.close()
+    assert versions(path) == list(range(1, LATEST_VERSION + 1))
+    assert "ingest_checkpoints" in tables(path)
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.execute("SELECT event_id, requests FROM events").fetchall() == [(EVENT_ID, 3)]
+        assert con.execute("SELECT sum(api_requests) FROM rollup_usage_15m").fetchall() == [(3,)]
+
+
+def test_reopening_an_up_to_date_file_applies_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "x.duckdb"
+    DuckDBBackend(path).close()
+    assert versions(path) == list(range(1, LATEST_VERSION + 1))
+    backend = DuckDBBackend(path)
+    try:
+        backend.create_tenant("t", "UTC", 2, None)
+        backend.append_events([])
+        checkpoint = Checkpoint("fp", "file.ndjson", 10, 1)
+        backend.append_events([], checkpoint)
+    finally:
+        backend.close()
+    DuckDBBackend(path).close()
+    assert versions(path) == list(range(1, LATEST_VERSION + 1))
+    with duckdb.connect(str(path)) as con:
+        assert migrate(con) == []
+    backend = DuckDBBackend(path)
+    try:
+        assert backend.tenant_by_name("t") is not None
+        assert backend.checkpoint("fp") == Checkpoint("fp", "file.ndjson", 10, 1)
+    finally:
+        backend.close()
+
+
+def test_migrating_step_by_step_applies_each_version_once(tmp_path: Path) -> None:
+    path = tmp_path / "x.duckdb"
+    with duckdb.connect(str(path)) as con:
+        assert migrate(con, target=1) == [1]
+        assert migrate(con, target=1) == []
+        assert migrate(con) == list(range(2, LATEST_VERSION + 1))
+        assert migrate(con) == []
+    assert versions(path) == list(range(1, LATEST_VERSION + 1))
+
+
+def test_a_file_from_a_newer_release_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "new.duckdb"
+    DuckDBBackend(path).close()
+    newer = LATEST_VERSION + 1
+    with duckdb.connect(str(path)) as con:
+        con.execute("INSERT INTO schema_version VALUES (?, now()::TIMESTAMP)", [newer])
+    with pytest.raises(RuntimeError, match=rf"schema version {newer}.*newer.*upgrade"):
+        DuckDBBackend(path)
+    # The refusal changed nothing in the file.
+    assert versions(path) == [*range(1, LATEST_VERSION + 1), newer]
+    with duckdb.connect(str(path)) as con, pytest.raises(RuntimeError, match="newer"):
+        migrate(con)

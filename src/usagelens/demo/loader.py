@@ -35,8 +35,13 @@ def load_demo(
     scale: float = 1.0,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> tuple[Tenant, str, int]:
-    """Create the demo tenant, its directory and events; return it, a new key and the count."""
+    """Create the demo tenant, its directory and events, and a new key; return the tenant, the
+    key and how many events were loaded. Once the demo tenant holds events, nothing more is
+    loaded: the data would differ only by the hour it was generated."""
     tenant = ensure_demo_tenant(backend)
+    _, key = issue_key(backend, key_prefix, tenant.tenant_id, "test")
+    if backend.count_events(tenant.tenant_id):
+        return tenant, key, 0
     directory = demo_directory()
     parents = {org.organization_id: org.parent_id for org in directory.organizations}
 
@@ -61,5 +66,4 @@ def load_demo(
         done += len(lines)
         if on_progress is not None:
             on_progress(done, max(total, done))
-    _, key = issue_key(backend, key_prefix, tenant.tenant_id, "test")
     return tenant, key, done

@@ -180,5 +180,9 @@ class EventStore(DirectoryStore, TenantStore):
                 self._insert_rollups(con, rollups_of(chunk, self._tenant_month_starts))
                 self._insert(con, "directory_names", names_of(chunk))
 
-    def count_events(self) -> int:
-        return int(self._rows("SELECT count(*) FROM events")[0][0])
+    def count_events(self, tenant_id: int | None = None) -> int:
+        rows = self._rows(
+            "SELECT count(*) FROM events WHERE $tenant IS NULL OR tenant_id = $tenant",
+            {"tenant": tenant_id},
+        )
+        return int(rows[0][0])

@@ -32,7 +32,8 @@ class Database:
             raise
         # TIMESTAMP columns hold UTC; pin the session zone so no machine setting leaks in.
         self._con.execute("SET TimeZone = 'UTC'")
-        self._write_lock = threading.Lock()
+        # Reentrant, so that work that must follow a commit can run before others may write.
+        self._write_lock = threading.RLock()
         self._local = threading.local()
         if not read_only:
             migrate(self._con)

@@ -70,18 +70,19 @@ class DirectoryStore(Database):
     def put_organization(
         self, tenant_id: int, organization_id: str, name: str | None, parent_id: str | None
     ) -> Organization:
-        with self._transaction() as con:
-            if parent_id is not None:
-                self._check_parent(con, tenant_id, organization_id, parent_id)
-            con.execute(
-                """
-                INSERT INTO organizations VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (tenant_id, organization_id) DO UPDATE SET
-                    name = excluded.name, parent_id = excluded.parent_id
-                """,
-                [tenant_id, organization_id, name, parent_id, utcnow()],
-            )
-        self._known_ids(ORGANIZATION, tenant_id).add(organization_id)
+        with self._write_lock:
+            with self._transaction() as con:
+                if parent_id is not None:
+                    self._check_parent(con, tenant_id, organization_id, parent_id)
+                con.execute(
+                    """
+                    INSERT INTO organizations VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (tenant_id, organization_id) DO UPDATE SET
+                        name = excluded.name, parent_id = excluded.parent_id
+                    """,
+                    [tenant_id, organization_id, name, parent_id, utcnow()],
+                )
+            self._known_ids(ORGANIZATION, tenant_id).add(organization_id)
         return self._one(self.list_organizations(tenant_id, organization_id))
 
     @staticmethod
@@ -123,34 +124,36 @@ class DirectoryStore(Database):
         email: str | None,
         organization_id: str,
     ) -> User:
-        with self._transaction() as con:
-            self._require_organization(con, tenant_id, organization_id)
-            con.execute(
-                """
-                INSERT INTO users VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (tenant_id, user_id) DO UPDATE SET
-                    name = excluded.name, email = excluded.email,
-                    organization_id = excluded.organization_id
-                """,
-                [tenant_id, user_id, name, email, organization_id, utcnow()],
-            )
-        self._known_ids(USER, tenant_id).add(user_id)
+        with self._write_lock:
+            with self._transaction() as con:
+                self._require_organization(con, tenant_id, organization_id)
+                con.execute(
+                    """
+                    INSERT INTO users VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (tenant_id, user_id) DO UPDATE SET
+                        name = excluded.name, email = excluded.email,
+                        organization_id = excluded.organization_id
+                    """,
+                    [tenant_id, user_id, name, email, organization_id, utcnow()],
+                )
+            self._known_ids(USER, tenant_id).add(user_id)
         return self._one(self.list_users(tenant_id, user_id=user_id))
 
     def put_agent(
         self, tenant_id: int, agent_id: str, name: str | None, organization_id: str
     ) -> Agent:
-        with self._transaction() as con:
-            self._require_organization(con, tenant_id, organization_id)
-            con.execute(
-                """
-                INSERT INTO agents VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (tenant_id, agent_id) DO UPDATE SET
-                    name = excluded.name, organization_id = excluded.organization_id
-                """,
-                [tenant_id, agent_id, name, organization_id, utcnow()],
-            )
-        self._known_ids(AGENT, tenant_id).add(agent_id)
+        with self._write_lock:
+            with self._transaction() as con:
+                self._require_organization(con, tenant_id, organization_id)
+                con.execute(
+                    """
+                    INSERT INTO agents VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (tenant_id, agent_id) DO UPDATE SET
+                        name = excluded.name, organization_id = excluded.organization_id
+                    """,
+                    [tenant_id, agent_id, name, organization_id, utcnow()],
+                )
+            self._known_ids(AGENT, tenant_id).add(agent_id)
         return self._one(self.list_agents(tenant_id, agent_id=agent_id))
 
     def _known_ids(self, kind: EntityKind, tenant_id: int) -> set[str]:

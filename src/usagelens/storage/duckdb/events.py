@@ -111,24 +111,26 @@ class EventStore(DirectoryStore, TenantStore):
         raw table lacks, nor one twice."""
         results: list[AppendResult] = []
         fresh: list[pa.Table] = []
-        with self._transaction() as con:
-            seen: dict[int, set[str]] = {}
-            for table in batches:
-                keep = self._new_rows(con, table, seen)
-                accepted = int(keep.sum())
-                results.append(AppendResult(accepted, table.num_rows - accepted))
-                if accepted:
-                    fresh.append(table if accepted == table.num_rows else table.filter(keep))
-            if fresh:
-                new_events = pa.concat_tables(fresh)
-                self._insert(con, "events", new_events)
-                self._insert_rollups(con, rollups_of(new_events, self._tenant_month_starts))
-                self._record_directory(con, new_events)
-            if checkpoint is not None:
-                self._save_checkpoint(con, checkpoint)
-        for table in fresh:
-            self._index_hashes(table)
-        self._learn_pending()
+        with self._write_lock:
+            with self._transaction() as con:
+                seen: dict[int, set[str]] = {}
+                for table in batches:
+                    keep = self._new_rows(con, table, seen)
+                    accepted = int(keep.sum())
+                    results.append(AppendResult(accepted, table.num_rows - accepted))
+                    if accepted:
+                        fresh.append(table if accepted == table.num_rows else table.filter(keep))
+                if fresh:
+                    new_events = pa.concat_tables(fresh)
+                    self._insert(con, "events", new_events)
+                    self._insert_rollups(con, rollups_of(new_events, self._tenant_month_starts))
+                    self._record_directory(con, new_events)
+                if checkpoint is not None:
+                    self._save_checkpoint(con, checkpoint)
+            # Still under the lock: no other writer may check ids before the index has them.
+            for table in fresh:
+                self._index_hashes(table)
+            self._learn_pending()
         return results
 
     def _insert_rollups(self, con: duckdb.DuckDBPyConnection, rollups: Rollups) -> None:

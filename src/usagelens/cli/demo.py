@@ -6,9 +6,8 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from usagelens.cli.options import DEFAULT_DB, DbOption, open_backend
+from usagelens.cli.options import DEFAULT_DB, DbOption, load_settings, open_backend
 from usagelens.demo.loader import load_demo
-from usagelens.settings import Settings
 
 
 def demo(
@@ -19,7 +18,7 @@ def demo(
     ] = 1.0,
 ) -> None:
     """Create the `demo` tenant with a realistic dataset, and print a key and example calls."""
-    settings = Settings()
+    settings = load_settings()
     with (
         open_backend(db) as backend,
         Progress(
@@ -38,9 +37,11 @@ def demo(
             backend, datetime.now(UTC), settings.key_prefix, days, scale, advance
         )
     base = f"http://{settings.host}:{settings.port}"
-    typer.echo(
-        f"\nDemo tenant {tenant.name!r} ({tenant.tz}) holds {count:,} events of {days} days."
-    )
+    about = f"\nDemo tenant {tenant.name!r} ({tenant.tz})"
+    if count:
+        typer.echo(f"{about}: loaded {count:,} events of {days} days.")
+    else:
+        typer.echo(f"{about} already holds its data; nothing more was loaded.")
     typer.echo("Its API key (shown once):")
     typer.echo(f"  {key}\n")
     typer.echo("Try, once `usagelens serve` runs:")

@@ -12,6 +12,8 @@ from usagelens.ingest.bulk import BulkInvalid, load_file
 from usagelens.ingest.errors import RejectedBody
 from usagelens.ingest.tenancy import bulk_tenant_resolver
 
+_MAX_SHOWN = 50
+
 
 def ingest(
     file: Annotated[
@@ -56,9 +58,13 @@ def ingest(
                 raise typer.Exit(1) from None
             except BulkInvalid as bad:
                 progress.stop()
-                for where, error in zip(bad.where, bad.invalid.errors, strict=True):
+                shown = list(zip(bad.where, bad.invalid.errors, strict=True))[:_MAX_SHOWN]
+                for where, error in shown:
                     field = f" {error.field}:" if error.field else ""
                     typer.echo(f"{file}: {where}:{field} {error.message}", err=True)
+                if len(bad.invalid.errors) > len(shown):
+                    more = len(bad.invalid.errors) - len(shown)
+                    typer.echo(f"{file}: ... and {more:,} more problems", err=True)
                 typer.echo(
                     f"error: {bad.invalid}. Loaded before it: {bad.report.accepted:,} new events; "
                     "fix the file and run the same command again to load the rest.",

@@ -8,8 +8,7 @@ from rich.table import Table
 
 from usagelens.auth.issuing import issue_key
 from usagelens.auth.keys import KeyEnv
-from usagelens.cli.options import DEFAULT_DB, DbOption, open_backend
-from usagelens.settings import Settings
+from usagelens.cli.options import DEFAULT_DB, DbOption, load_settings, open_backend
 
 app = typer.Typer(help="Manage API keys (on the database file, while the server is stopped).")
 
@@ -31,7 +30,7 @@ def create(
         typer.echo("error: --env must be live or test", err=True)
         raise typer.Exit(2)
     key_env: KeyEnv = "live" if env == "live" else "test"
-    prefix = Settings().key_prefix
+    prefix = load_settings().key_prefix
     with open_backend(db) as backend:
         tenant_id = None
         if tenant is not None:
@@ -55,16 +54,19 @@ def list_keys(db: DbOption = DEFAULT_DB) -> None:
     with open_backend(db) as backend:
         keys = backend.list_keys()
         names = {t.tenant_id: t.name for t in backend.list_tenants()}
-    table = Table("key id", "kind", "tenant", "env", "key", "created (UTC)", "revoked (UTC)")
+    table = Table("kind", "tenant", "env", "created (UTC)", "revoked (UTC)")
+    # Ids are what `keys revoke` takes: never cut them, whatever the width of the output.
+    table.add_column("key id", no_wrap=True, min_width=16)
+    table.add_column("key", no_wrap=True, min_width=20)
     for key in keys:
         table.add_row(
-            key.key_id,
             key.kind,
             names.get(key.tenant_id, "") if key.tenant_id is not None else "",
             key.env,
-            key.hint,
             key.created_at.isoformat(timespec="seconds"),
             key.revoked_at.isoformat(timespec="seconds") if key.revoked_at else "",
+            key.key_id,
+            key.hint,
         )
     Console().print(table)
 

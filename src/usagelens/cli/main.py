@@ -3,15 +3,12 @@
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
 
-from usagelens.app import create_app
 from usagelens.cli import keys, tenants
 from usagelens.cli.demo import demo
 from usagelens.cli.ingest import ingest
-from usagelens.cli.options import DEFAULT_DB, DbOption, open_backend
-from usagelens.settings import Settings
+from usagelens.cli.options import DEFAULT_DB, DbOption, load_settings, open_backend
 
 app = typer.Typer(
     help="usagelens: usage analytics and metering for AI agents, bots, voice and messaging.",
@@ -38,7 +35,12 @@ def serve(
         overrides["host"] = host
     if port is not None:
         overrides["port"] = port
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+    settings = load_settings(**overrides)
+    # Imported here, so that the other commands start without the web stack.
+    import uvicorn
+
+    from usagelens.app import create_app
+
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 
 

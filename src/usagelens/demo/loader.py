@@ -4,11 +4,11 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from itertools import islice
 
-import orjson
+import msgspec
 
 from usagelens.auth.issuing import issue_key
 from usagelens.demo.dataset import DEMO_TIMEZONE, demo_directory, demo_events, estimate_event_count
-from usagelens.ingest.parsing import validate_lines
+from usagelens.ingest.parsing import decode_lines
 from usagelens.ingest.rows import build_batch
 from usagelens.storage.base import Backend
 from usagelens.tenants.models import Tenant
@@ -23,7 +23,7 @@ def ensure_demo_tenant(backend: Backend) -> Tenant:
 
 
 def _chunks(events: Iterator[dict[str, object]]) -> Iterator[list[bytes]]:
-    while chunk := [orjson.dumps(event) for event in islice(events, _CHUNK)]:
+    while chunk := [msgspec.json.encode(event) for event in islice(events, _CHUNK)]:
         yield chunk
 
 
@@ -35,8 +35,13 @@ def load_demo(
     scale: float = 1.0,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> tuple[Tenant, str, int]:
-    """Create the demo tenant, its directory and events; return it, a new key and the count."""
+    """Create the demo tenant, its directory and events, and a new key; return the tenant, the
+    key and how many events were loaded. Once the demo tenant holds events, nothing more is
+    loaded: the data would differ only by the hour it was generated."""
     tenant = ensure_demo_tenant(backend)
+    _, key = issue_key(backend, key_prefix, tenant.tenant_id, "test")
+    if backend.count_events(tenant.tenant_id):
+        return tenant, key, 0
     directory = demo_directory()
     parents = {org.organization_id: org.parent_id for org in directory.organizations}
 
@@ -55,11 +60,10 @@ def load_demo(
     total = estimate_event_count(days, scale)
     done = 0
     for lines in _chunks(demo_events(now, days=days, scale=scale)):
-        events = validate_lines(lines, first_index=done)
+        events = decode_lines(lines, first_index=done)
         table = build_batch(events, lambda _: tenant.tenant_id, now, timedelta(minutes=5), done)
         backend.append_events([table])
         done += len(lines)
         if on_progress is not None:
             on_progress(done, max(total, done))
-    _, key = issue_key(backend, key_prefix, tenant.tenant_id, "test")
     return tenant, key, done

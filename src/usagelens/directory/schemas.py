@@ -1,9 +1,15 @@
 """Request and response bodies of the directory API."""
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from usagelens.directory.models import Agent, Organization, User
-from usagelens.ingest.schemas import Email, Identifier, Label
+
+# The same limits as the event fields that name these entities.
+Identifier = Annotated[str, Field(min_length=1, max_length=256)]
+Label = Annotated[str, Field(min_length=1, max_length=256)]
+Email = Annotated[str, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
 
 
 class _Body(BaseModel):

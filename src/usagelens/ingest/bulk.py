@@ -6,18 +6,18 @@ chunk; anything re-read is recognised as duplicate by id, so nothing is ever cou
 """
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
-import orjson
+import msgspec
 
 from usagelens.ingest.errors import InvalidEvents, RejectedBody
-from usagelens.ingest.parsing import validate_lines
+from usagelens.ingest.parsing import decode_lines
 from usagelens.ingest.rows import parse_and_build
-from usagelens.ingest.schemas import AnyEvent
+from usagelens.ingest.schemas import RAW_LIST, AnyEvent
 from usagelens.storage.base import Backend, Checkpoint
 
 CHUNK_EVENTS = 10_000
@@ -26,7 +26,7 @@ _FINGERPRINT_BYTES = 1 << 20
 
 @dataclass
 class Chunk:
-    lines: list[bytes]
+    lines: Sequence[bytes | msgspec.Raw]
     line_numbers: list[int]
     end_offset: int  # bytes read (NDJSON) or elements read (JSON array) after this chunk
 
@@ -95,15 +95,13 @@ def _ndjson_chunks(path: Path, start: int, size: int) -> Iterator[Chunk]:
 
 def _array_chunks(path: Path, start: int, size: int) -> Iterator[Chunk]:
     try:
-        items = orjson.loads(path.read_bytes())
-    except orjson.JSONDecodeError as error:
-        raise RejectedBody(400, f"{path} is not valid JSON: {error}") from None
-    if not isinstance(items, list):
-        raise RejectedBody(400, f"{path} must hold a JSON array or NDJSON")
+        items = RAW_LIST.decode(path.read_bytes())
+    except msgspec.DecodeError as error:
+        raise RejectedBody(400, f"{path} is not a valid JSON array: {error}") from None
     for begin in range(start, len(items), size):
         part = items[begin : begin + size]
         yield Chunk(
-            [orjson.dumps(item) for item in part],
+            part,
             list(range(begin, begin + len(part))),
             begin + len(part),
         )
@@ -128,7 +126,7 @@ def load_file(
         first_index = report.events_read
         try:
             table = parse_and_build(
-                partial(validate_lines, chunk.lines, first_index),
+                partial(decode_lines, chunk.lines, first_index),
                 tenant_of,
                 datetime.now(UTC),
                 max_future,

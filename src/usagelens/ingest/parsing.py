@@ -1,14 +1,16 @@
-"""Turn a request body (one CloudEvent, a JSON array or NDJSON) into validated event models."""
+"""Turn a request body (one CloudEvent, a JSON array or NDJSON) into validated events.
 
+The whole body is decoded in one call; only when that fails is it decoded again event by event,
+so that the rejection can name every bad event with its index and field.
+"""
+
+import re
 from collections.abc import Sequence
-from typing import Any
 
-import orjson
-from pydantic import ValidationError
-from pydantic_core import ErrorDetails
+import msgspec
 
 from usagelens.ingest.errors import EventError, InvalidEvents, RejectedBody
-from usagelens.ingest.schemas import EVENT, EVENT_LIST, EVENT_TYPES, AnyEvent
+from usagelens.ingest.schemas import EVENT, EVENT_LIST, EVENT_TYPES, RAW_LIST, AnyEvent
 
 JSON_TYPES = (
     "application/json",
@@ -25,7 +27,9 @@ def media_type(content_type: str | None) -> str:
 def parse_events(body: bytes, content_type: str | None, max_events: int) -> list[AnyEvent]:
     kind = media_type(content_type)
     if kind in NDJSON_TYPES:
-        return _parse_ndjson(body, max_events)
+        lines = [line for line in body.splitlines() if line.strip()]
+        _check_count(len(lines), max_events)
+        return decode_lines(lines, first_index=0)
     if kind in JSON_TYPES:
         return _parse_json(body, max_events)
     accepted = ", ".join((*JSON_TYPES, *NDJSON_TYPES))
@@ -36,50 +40,56 @@ def _parse_json(body: bytes, max_events: int) -> list[AnyEvent]:
     start = body.lstrip()[:1]
     if start == b"{":
         try:
-            return [EVENT.validate_json(body)]
-        except ValidationError as error:
-            _reject_unreadable_json(error)
-            raise InvalidEvents(_event_errors(error, index=0), total=1) from None
+            return [EVENT.decode(body)]
+        except msgspec.ValidationError as error:
+            raise InvalidEvents([event_error(error, 0)], total=1) from None
+        except msgspec.DecodeError as error:
+            raise RejectedBody(400, f"the body is not valid JSON: {error}") from None
     if start != b"[":
         raise RejectedBody(400, "the body must be a CloudEvent JSON object or a JSON array of them")
     try:
-        events = EVENT_LIST.validate_json(body)
-    except ValidationError as error:
-        _reject_unreadable_json(error)
-        items = orjson.loads(body)
+        events = EVENT_LIST.decode(body)
+    except msgspec.DecodeError:
+        try:
+            items = RAW_LIST.decode(body)
+        except msgspec.DecodeError as error:
+            raise RejectedBody(400, f"the body is not valid JSON: {error}") from None
         _check_count(len(items), max_events)
-        # Rare path: validate item by item to learn which events are well-formed.
-        return validate_lines([orjson.dumps(item) for item in items], first_index=0)
+        return decode_lines(items, first_index=0)
     _check_count(len(events), max_events)
     if not events:
         raise RejectedBody(400, "the batch is empty: send at least one event")
     return events
 
 
-def _parse_ndjson(body: bytes, max_events: int) -> list[AnyEvent]:
-    lines = [line for line in body.splitlines() if line.strip()]
-    _check_count(len(lines), max_events)
+def decode_lines(lines: Sequence[bytes | msgspec.Raw], first_index: int) -> list[AnyEvent]:
+    """Decode events given one JSON text each (NDJSON lines, array items)."""
     if not lines:
         raise RejectedBody(400, "the batch is empty: send at least one event")
-    return validate_lines(lines, first_index=0)
+    try:
+        events = EVENT.decode_lines(b"\n".join(bytes(line) for line in lines))
+        if len(events) == len(lines):
+            return events
+    except msgspec.DecodeError:
+        pass
+    return _decode_one_by_one(lines, first_index)
 
 
-def validate_lines(lines: Sequence[bytes], first_index: int) -> list[AnyEvent]:
-    """Validate NDJSON lines one by one, so that every bad line is reported with its index."""
+def _decode_one_by_one(lines: Sequence[bytes | msgspec.Raw], first_index: int) -> list[AnyEvent]:
     events: list[AnyEvent] = []
     valid: list[tuple[int, AnyEvent]] = []
     errors: list[EventError] = []
     for offset, line in enumerate(lines):
         index = first_index + offset
         try:
-            event = EVENT.validate_json(line)
+            event = EVENT.decode(line)
+        except msgspec.ValidationError as error:
+            errors.append(event_error(error, index))
+        except msgspec.DecodeError:
+            errors.append(EventError(index, "", "the line is not valid JSON"))
+        else:
             events.append(event)
             valid.append((index, event))
-        except ValidationError as error:
-            if any(detail["type"] == "json_invalid" for detail in error.errors()):
-                errors.append(EventError(index, "", "the line is not valid JSON"))
-            else:
-                errors.extend(_event_errors(error, index=index))
     if errors:
         raise InvalidEvents(errors, total=len(lines), valid=valid)
     return events
@@ -92,43 +102,66 @@ def _check_count(count: int, max_events: int) -> None:
         )
 
 
-def _reject_unreadable_json(error: ValidationError) -> None:
-    for detail in error.errors():
-        if detail["type"] == "json_invalid":
-            reason = detail.get("ctx", {}).get("error", "invalid JSON")
-            raise RejectedBody(400, f"the body is not valid JSON: {reason}") from None
+_MESSAGE = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
+_NAMED = re.compile(r"^Object (?:contains unknown|missing required) field `(?P<name>[^`]+)`$")
+_TYPE_NAMES = {
+    "int": "an integer",
+    "str": "a string",
+    "float": "a number",
+    "object": "a JSON object",
+    "array": "an array",
+    "bool": "true or false",
+    "null": "null",
+    "datetime": "an RFC 3339 timestamp",
+    "decimal": "a decimal number",
+}
+_CHOICES = {
+    "direction": "'outbound' or 'inbound'",
+    "specversion": "'1.0'",
+    "datacontenttype": "'application/json'",
+}
+RFC3339_HINT = "must be an RFC 3339 timestamp with a UTC offset, such as 2024-01-31T09:30:00Z"
 
 
-def _event_errors(error: ValidationError, index: int) -> list[EventError]:
-    return [_event_error(detail, index) for detail in error.errors()]
+def event_error(error: msgspec.ValidationError, index: int) -> EventError:
+    """msgspec's first error of an event, as field and a message saying what to send."""
+    match = _MESSAGE.match(str(error))
+    assert match is not None
+    message = match.group("message")
+    parts = [p for p in re.split(r"\.|\[\d+\]", match.group("path") or "") if p]
+    named = _NAMED.match(message)
+    if named:
+        parts.append(named.group("name"))
+    field = ".".join(parts)
+    return EventError(index, field, _explain(message, field, named is not None))
 
 
-def _event_error(detail: ErrorDetails, index: int) -> EventError:
-    loc: list[Any] = list(detail["loc"])
-    if loc and loc[0] in EVENT_TYPES:
-        loc.pop(0)  # the discriminator tag pydantic puts into the path
-    field = ".".join(str(part) for part in loc)
-    return EventError(index, field or _field_of_whole_event(detail), _message(detail))
-
-
-def _field_of_whole_event(detail: ErrorDetails) -> str:
-    return "type" if detail["type"].startswith("union_tag") else ""
-
-
-def _message(detail: ErrorDetails) -> str:
-    kind = detail["type"]
-    if kind == "union_tag_invalid":
-        tag = detail.get("ctx", {}).get("tag")
-        return f"unknown event type {tag!r}; known types: {', '.join(EVENT_TYPES)}"
-    if kind == "union_tag_not_found":
-        return "required: the event type"
-    if kind == "missing":
-        return "required field is missing"
-    if kind == "extra_forbidden":
-        return "unknown field"
-    if kind == "model_type" or kind == "model_attributes_type":
-        return "must be a JSON object"
-    if kind == "none_required":
+def _explain(message: str, field: str, named: bool) -> str:
+    last = field.rsplit(".", 1)[-1]
+    if named:
+        return "unknown field" if "unknown" in message else "required field is missing"
+    if message.startswith("Invalid value") and field == "type":
+        tag = message.removeprefix("Invalid value ").strip()
+        return f"unknown event type {tag}; known types: {', '.join(EVENT_TYPES)}"
+    if message.startswith("Invalid enum value") and last in _CHOICES:
+        return f"must be {_CHOICES[last]}"
+    if field == "subject" and message.startswith("Expected `null`"):
         return "brand_registration is organization-level and takes no subject"
-    message = detail["msg"]
-    return message.removeprefix("Value error, ")
+    if "RFC3339" in message or (last == "time" and "datetime" in message):
+        return RFC3339_HINT
+    if "matching regex" in message:
+        return "must be an email address" if last.endswith("email") else "must be an http(s) URL"
+    bounds = re.match(r"^Expected `\w+` (>=|<=) (\d+)$", message)
+    if bounds:
+        op, limit = bounds.groups()
+        return f"must be {'at least' if op == '>=' else 'at most'} {limit}"
+    length = re.match(r"^Expected `str` of length (>=|<=) (\d+)$", message)
+    if length:
+        op, limit = length.groups()
+        return "must not be empty" if limit == "1" else f"must be at most {limit} characters"
+    expected = re.match(r"^Expected `(\w+)`(?:, got `(\w+)`)?$", message)
+    if expected:
+        want, got = expected.groups()
+        text = f"must be {_TYPE_NAMES.get(want, want)}"
+        return text + (f", not {_TYPE_NAMES.get(got, got)}" if got else "")
+    return message

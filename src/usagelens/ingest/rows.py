@@ -1,13 +1,22 @@
 """Validated events to the columnar batch that storage appends (the raw events table's shape)."""
 
-import hashlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from operator import attrgetter
 
 import pyarrow as pa
+from xxhash import xxh3_64_intdigest
 
 from usagelens.ingest.errors import EventError, InvalidEvents
-from usagelens.ingest.schemas import AnyEvent
+from usagelens.ingest.parsing import RFC3339_HINT
+from usagelens.ingest.schemas import (
+    EVENT_CLASSES,
+    EVENT_TYPE,
+    MAX_DECIMAL_PLACES,
+    MAX_QUANTITY,
+    AnyEvent,
+)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
@@ -43,7 +52,7 @@ EVENT_SCHEMA = pa.schema(
     ]
 )
 
-# Column name -> attribute of the event's `data` that fills it (None when the type lacks it).
+# Event column -> attribute of the event's `data` that fills it, where the type has one.
 _DATA_COLUMNS: dict[str, str] = {
     "organization_id": "organization_id",
     "agent_id": "agent_id",
@@ -65,10 +74,32 @@ _DATA_COLUMNS: dict[str, str] = {
     "organization_name": "organization_name",
     "agent_name": "agent_name",
 }
+_DECIMAL_FIELDS = ("gb_hours", "minutes")
+
+
+def _has_decimals(event_class: type) -> bool:
+    fields = event_class.__annotations__["data"].__struct_fields__
+    return any(name in fields for name in _DECIMAL_FIELDS)
+
+
+_DECIMAL_TYPES = frozenset(cls for cls in EVENT_CLASSES if _has_decimals(cls))
+# Every data structure answers every attribute (None where its type lacks the field), so that
+# one C-level getter reads an event's data columns at once.
+for _cls in EVENT_CLASSES:
+    _data_type = _cls.__annotations__["data"]
+    for _attribute in _DATA_COLUMNS.values():
+        if _attribute not in _data_type.__struct_fields__:
+            setattr(_data_type, _attribute, None)
+_data_values = attrgetter(*_DATA_COLUMNS.values())
+_HEAD_COLUMNS = ("tenant_id", "id_hash", "event_id", "type", "time", "subject", "source")
+_ROW_COLUMNS = _HEAD_COLUMNS + tuple(_DATA_COLUMNS)
+_UTC_MICROS = pa.timestamp("us", tz="UTC")
 
 
 def id_hash(event_id: str) -> int:
-    return int.from_bytes(hashlib.blake2b(event_id.encode(), digest_size=8).digest(), "little")
+    """A stable 64-bit hash of an id (XXH3, whose output is frozen by its specification):
+    stored hashes must keep matching new ones across releases."""
+    return xxh3_64_intdigest(event_id.encode())
 
 
 def to_micros(moment: datetime) -> int:
@@ -79,31 +110,50 @@ TenantResolver = Callable[[AnyEvent], "int | str"]
 """Gives an event's tenant id, or the message saying why it has none."""
 
 
+def _decimal_problem(value: Decimal) -> str | None:
+    if not value.is_finite():
+        return "must be a finite decimal number"
+    if value < 0:
+        return "must be at least 0"
+    if value > MAX_QUANTITY:
+        return f"must be at most {MAX_QUANTITY}"
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > MAX_DECIMAL_PLACES:
+        return f"must have at most {MAX_DECIMAL_PLACES} decimal places"
+    return None
+
+
 def event_problems(
     index: int, event: AnyEvent, tenant: int | str, now: datetime, max_future: timedelta
 ) -> list[EventError]:
-    """What is wrong with a well-formed event in context: its tenant, its time, its user fields."""
+    """What a well-formed event's types cannot say: its tenant, its time, its user fields,
+    its decimals."""
     problems = []
     if isinstance(tenant, str):
         problems.append(EventError(index, "tenant", tenant))
-    moment = event.utc_time
-    if moment < EPOCH:
+    moment = event.time
+    if moment.tzinfo is None:
+        problems.append(EventError(index, "time", RFC3339_HINT))
+    elif moment < EPOCH:
         problems.append(EventError(index, "time", "must not be before 1970-01-01T00:00:00Z"))
-    if moment > now + max_future:
+    elif moment > now + max_future:
         seconds = int(max_future.total_seconds())
         problems.append(
             EventError(
-                index,
-                "time",
-                f"is {moment.isoformat()}, more than {seconds} seconds in the future",
+                index, "time", f"is {moment.isoformat()}, more than {seconds} seconds in the future"
             )
         )
+    data = event.data
     if event.subject is None:
         for name in ("user_name", "user_email"):
-            if event.data.__dict__.get(name) is not None:
+            if getattr(data, name) is not None:
                 problems.append(
                     EventError(index, f"data.{name}", "needs `subject` (the user id) on the event")
                 )
+    for name in _DECIMAL_FIELDS:
+        value = getattr(data, name, None)
+        if value is not None and (problem := _decimal_problem(value)):
+            problems.append(EventError(index, f"data.{name}", problem))
     return problems
 
 
@@ -114,36 +164,38 @@ def build_batch(
     max_future: timedelta,
     first_index: int = 0,
 ) -> pa.Table:
-    """Check what models cannot see alone (tenant, future time); lay events out in columns."""
+    """Check what the types cannot (see ``event_problems``); lay the events out in columns."""
+    latest = now + max_future
     errors: list[EventError] = []
-    columns: dict[str, list[object]] = {name: [] for name in EVENT_SCHEMA.names}
+    rows: list[tuple[object, ...]] = []
     for offset, event in enumerate(events):
         tenant = tenant_of(event)
-        problems = event_problems(first_index + offset, event, tenant, now, max_future)
-        if problems:
-            errors.extend(problems)
+        moment = event.time
+        data = event.data
+        plainly_fine = (
+            type(tenant) is int
+            and moment.tzinfo is not None
+            and EPOCH <= moment <= latest
+            and (event.subject is not None or (data.user_name is None and data.user_email is None))
+            and type(event) not in _DECIMAL_TYPES
+        )
+        if not plainly_fine:
+            errors += event_problems(first_index + offset, event, tenant, now, max_future)
         if errors:
             continue
-        columns["tenant_id"].append(tenant)
-        columns["id_hash"].append(id_hash(event.id))
-        columns["event_id"].append(event.id)
-        columns["type"].append(event.type)
-        columns["time"].append(to_micros(event.utc_time))
-        columns["subject"].append(event.subject)
-        columns["source"].append(event.source)
-        # __dict__ holds the fields; getattr on an absent one takes pydantic's slow path.
-        fields = event.data.__dict__
-        for column, attribute in _DATA_COLUMNS.items():
-            columns[column].append(fields.get(attribute))
+        head = (tenant, id_hash(event.id), event.id, EVENT_TYPE[type(event)], moment)
+        rows.append((*head, event.subject, event.source, *_data_values(data)))
     if errors:
         raise InvalidEvents(errors, total=len(events))
-    return pa.table(
-        {
-            name: pa.array(values, type=EVENT_SCHEMA.field(name).type)
-            for name, values in columns.items()
-        },
-        schema=EVENT_SCHEMA,
-    )
+    columns = dict(zip(_ROW_COLUMNS, zip(*rows, strict=True), strict=True)) if rows else {}
+    arrays = []
+    for field in EVENT_SCHEMA:
+        values = columns.get(field.name, ())
+        if field.name == "time":
+            arrays.append(pa.array(values, type=_UTC_MICROS).cast(field.type))
+        else:
+            arrays.append(pa.array(values, type=field.type))
+    return pa.Table.from_arrays(arrays, schema=EVENT_SCHEMA)
 
 
 def parse_and_build(

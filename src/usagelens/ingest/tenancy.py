@@ -6,9 +6,14 @@ from usagelens.auth.models import Principal
 from usagelens.ingest.schemas import AnyEvent
 from usagelens.tenants.models import Tenant
 
+OPERATOR_NEEDS_TENANT = "required with an operator key: the name of the event's tenant"
+FILE_NEEDS_TENANT = "required: the name of the event's tenant (or load the file with --tenant)"
+
 
 def tenant_resolver(
-    principal: Principal, tenant_by_name: Callable[[str], Tenant | None]
+    principal: Principal,
+    tenant_by_name: Callable[[str], Tenant | None],
+    missing_tenant: str = OPERATOR_NEEDS_TENANT,
 ) -> Callable[[AnyEvent], int | str]:
     """A function giving each event's tenant id, or the reason it has none."""
     if principal.tenant_id is not None:
@@ -25,7 +30,7 @@ def tenant_resolver(
 
     def for_operator_key(event: AnyEvent) -> int | str:
         if event.tenant is None:
-            return "required with an operator key: the name of the event's tenant"
+            return missing_tenant
         if event.tenant not in known:
             known[event.tenant] = tenant_by_name(event.tenant)
         tenant = known[event.tenant]
@@ -39,7 +44,7 @@ def bulk_tenant_resolver(
 ) -> Callable[[AnyEvent], int | str]:
     """For a file: every event belongs to ``default``, or names its tenant when there is none."""
     if default is None:
-        return tenant_resolver(Principal("operator", None, None), tenant_by_name)
+        return tenant_resolver(Principal("operator", None, None), tenant_by_name, FILE_NEEDS_TENANT)
 
     def for_default(event: AnyEvent) -> int | str:
         if event.tenant is not None and event.tenant != default.name:

@@ -1,10 +1,15 @@
 """Calendar-month boundaries of a zone, computed from the IANA tz database by the service."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-FIRST_YEAR = 1970
+import numpy as np
+import numpy.typing as npt
+
+FIRST_YEAR = 1969  # so that every instant from 1970 on, in any zone, has its month
 LAST_YEAR = 2100
+EPOCH = datetime(1970, 1, 1)
+MICROSECOND = timedelta(microseconds=1)
 
 
 def is_known_zone(name: str) -> bool:
@@ -24,3 +29,16 @@ def month_starts(tz: str) -> list[tuple[date, datetime]]:
             local = datetime(year, month, 1, tzinfo=zone)
             starts.append((date(year, month, 1), local.astimezone(UTC).replace(tzinfo=None)))
     return starts
+
+
+MonthBounds = tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]
+
+
+def month_start_micros(tz: str) -> MonthBounds:
+    """``month_starts`` as sorted arrays: UTC microseconds of each start, and the month's first
+    day as days since 1970-01-01 (Arrow's date32)."""
+    starts = month_starts(tz)
+    epoch_day = date(1970, 1, 1).toordinal()
+    micros = np.array([(start - EPOCH) // MICROSECOND for _, start in starts], dtype=np.int64)
+    days = np.array([month.toordinal() - epoch_day for month, _ in starts], dtype=np.int32)
+    return micros, days

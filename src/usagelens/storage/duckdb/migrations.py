@@ -44,13 +44,13 @@ MIGRATIONS: tuple[Migration, ...] = (
                 revoked_at TIMESTAMP
             )
             """,
+            # Directory entities hold what was set explicitly (PUT); names and emails that
+            # events carry are appended to directory_names and resolved when read.
             """
             CREATE TABLE organizations (
                 tenant_id INTEGER NOT NULL,
                 organization_id VARCHAR NOT NULL,
                 name VARCHAR,
-                name_time TIMESTAMP,
-                name_explicit BOOLEAN NOT NULL,
                 parent_id VARCHAR,
                 created_at TIMESTAMP NOT NULL,
                 PRIMARY KEY (tenant_id, organization_id)
@@ -61,14 +61,8 @@ MIGRATIONS: tuple[Migration, ...] = (
                 tenant_id INTEGER NOT NULL,
                 user_id VARCHAR NOT NULL,
                 name VARCHAR,
-                name_time TIMESTAMP,
-                name_explicit BOOLEAN NOT NULL,
                 email VARCHAR,
-                email_time TIMESTAMP,
-                email_explicit BOOLEAN NOT NULL,
-                organization_id VARCHAR,
-                organization_time TIMESTAMP,
-                organization_explicit BOOLEAN NOT NULL,
+                organization_id VARCHAR NOT NULL,
                 created_at TIMESTAMP NOT NULL,
                 PRIMARY KEY (tenant_id, user_id)
             )
@@ -78,13 +72,19 @@ MIGRATIONS: tuple[Migration, ...] = (
                 tenant_id INTEGER NOT NULL,
                 agent_id VARCHAR NOT NULL,
                 name VARCHAR,
-                name_time TIMESTAMP,
-                name_explicit BOOLEAN NOT NULL,
-                organization_id VARCHAR,
-                organization_time TIMESTAMP,
-                organization_explicit BOOLEAN NOT NULL,
+                organization_id VARCHAR NOT NULL,
                 created_at TIMESTAMP NOT NULL,
                 PRIMARY KEY (tenant_id, agent_id)
+            )
+            """,
+            """
+            CREATE TABLE directory_names (
+                tenant_id INTEGER NOT NULL,
+                kind VARCHAR NOT NULL,
+                entity_id VARCHAR NOT NULL,
+                field VARCHAR NOT NULL,
+                value VARCHAR NOT NULL,
+                time TIMESTAMP NOT NULL
             )
             """,
             # No primary key: forever-exact dedupe is done by the backend's id index, because a
@@ -168,16 +168,6 @@ MIGRATIONS: tuple[Migration, ...] = (
                 organization_id VARCHAR NOT NULL,
                 bot_messages BIGINT NOT NULL,
                 tickets BIGINT NOT NULL
-            )
-            """,
-            # Month starts of each tenant's zone, computed by the service from the tz database,
-            # so that the engine only maps instants onto boundaries it was given.
-            """
-            CREATE TABLE tenant_month_starts (
-                tenant_id INTEGER NOT NULL,
-                month DATE NOT NULL,
-                start_utc TIMESTAMP NOT NULL,
-                PRIMARY KEY (tenant_id, month)
             )
             """,
         ),

@@ -1,0 +1,92 @@
+"""What events tell the directory: which entities exist, and their names and emails.
+
+Both are computed with Arrow from a commit's new events. Names are appended with their event
+time, and the latest wins when read, so ingest never rewrites a directory row.
+"""
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+@dataclass(frozen=True)
+class EntityKind:
+    kind: str
+    table: str
+    key_column: str  # the directory table's id column
+    id_column: str  # the events column naming the entity
+
+
+ORGANIZATION = EntityKind("organization", "organizations", "organization_id", "organization_id")
+USER = EntityKind("user", "users", "user_id", "subject")
+AGENT = EntityKind("agent", "agents", "agent_id", "agent_id")
+ENTITY_KINDS = (ORGANIZATION, USER, AGENT)
+
+# (entity kind, directory field, events column carrying it)
+_NAME_SOURCES = (
+    (ORGANIZATION, "name", "organization_name"),
+    (USER, "name", "user_name"),
+    (USER, "email", "user_email"),
+    (AGENT, "name", "agent_name"),
+)
+
+NAMES_SCHEMA = pa.schema(
+    [
+        ("tenant_id", pa.int32()),
+        ("kind", pa.string()),
+        ("entity_id", pa.string()),
+        ("field", pa.string()),
+        ("value", pa.string()),
+        ("time", pa.timestamp("us")),
+    ]
+)
+
+
+def entities_named(events: pa.Table, kind: EntityKind) -> pa.Table:
+    """Each (tenant_id, id) the events name, with the organization of the first event naming
+    it (organizations: their own id), in the order they first appear."""
+    named = events.filter(pc.is_valid(events[kind.id_column]))
+    keyed = pa.table(
+        {
+            "tenant_id": named["tenant_id"],
+            kind.key_column: named[kind.id_column],
+            "first_organization_id": named["organization_id"],
+        }
+    )
+    grouped = keyed.group_by(["tenant_id", kind.key_column], use_threads=False).aggregate(
+        [("first_organization_id", "first")]
+    )
+    return grouped.rename_columns(["tenant_id", kind.key_column, "organization_id"])
+
+
+def names_of(events: pa.Table) -> pa.Table:
+    """The latest value of every name or email the events carry, per entity and field."""
+    parts = []
+    for kind, field, column in _NAME_SOURCES:
+        carrying = events.filter(pc.is_valid(events[column]))
+        if carrying.num_rows:
+            count = carrying.num_rows
+            parts.append(
+                pa.table(
+                    {
+                        "tenant_id": carrying["tenant_id"],
+                        "kind": pa.array([kind.kind] * count, pa.string()),
+                        "entity_id": carrying[kind.id_column],
+                        "field": pa.array([field] * count, pa.string()),
+                        "value": carrying[column],
+                        "time": carrying["time"],
+                    },
+                    schema=NAMES_SCHEMA,
+                )
+            )
+    if not parts:
+        return NAMES_SCHEMA.empty_table()
+    latest_first = pa.concat_tables(parts).sort_by(
+        [("time", "descending"), ("value", "descending")]
+    )
+    keys = ["tenant_id", "kind", "entity_id", "field"]
+    reduced = latest_first.group_by(keys, use_threads=False).aggregate(
+        [("value", "first"), ("time", "first")]
+    )
+    return reduced.rename_columns([*keys, "value", "time"]).select(NAMES_SCHEMA.names)

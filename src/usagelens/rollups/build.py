@@ -1,0 +1,153 @@
+"""Rollups computed from raw events with Arrow, the same way at ingest and in a rebuild.
+
+Every rollup row is an additive partial sum: the rows of one commit are appended as they are,
+and readers SUM by key. So maintaining rollups never updates stored rows or an index, and a
+rebuild from the raw events, in any number of chunks, yields the same sums.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from usagelens.timezones.months import MonthBounds
+
+FIFTEEN_MINUTES_US = 15 * 60 * 1_000_000
+
+# Measure of rollup_usage_15m -> (event type, direction or None): counted once per event.
+_COUNTS: dict[str, tuple[str, str | None]] = {
+    "sms_out_messages": ("sms", "outbound"),
+    "sms_in_messages": ("sms", "inbound"),
+    "mms_out_messages": ("mms", "outbound"),
+    "mms_in_messages": ("mms", "inbound"),
+    "voice_calls": ("voice_call", None),
+    "phone_rentals": ("phone_rental", None),
+    "phone_purchases": ("phone_purchase", None),
+    "brand_registrations": ("brand_registration", None),
+    "kb_count": ("knowledge_base", None),
+    "bot_messages": ("bot_message", None),
+    "tickets": ("ticket", None),
+}
+# Measure -> (the count, or event type, whose events it sums over; the event column summed).
+_SUMS: dict[str, tuple[str, str]] = {
+    "sms_out_segments": ("sms_out_messages", "segments"),
+    "sms_in_segments": ("sms_in_messages", "segments"),
+    "mms_out_segments": ("mms_out_messages", "segments"),
+    "mms_in_segments": ("mms_in_messages", "segments"),
+    "voice_seconds": ("voice_calls", "seconds"),
+    "voice_started_minutes": ("voice_calls", "started_minutes"),
+    "api_requests": ("api_request", "requests"),
+    "storage_gb_hours": ("storage", "gb_hours"),
+    "kb_minutes": ("kb_usage", "minutes"),
+}
+_SUMMED_TYPES = ("api_request", "storage", "kb_usage")
+USAGE_MEASURES = (*_COUNTS, *_SUMS)
+
+MonthStarts = Callable[[int], MonthBounds]
+"""For a tenant: the UTC microsecond each month begins in its zone, and that month's first day
+(days since 1970-01-01), both sorted."""
+
+
+@dataclass(frozen=True)
+class Rollups:
+    conversations_15m: pa.Table
+    usage_15m: pa.Table
+    user_months: pa.Table
+
+
+def _bucket_15m(times: pa.ChunkedArray) -> pa.Array:
+    micros = pc.cast(times, pa.int64())
+    # Times are never before 1970, so truncating division is the floor.
+    floored = pc.multiply(pc.divide(micros, FIFTEEN_MINUTES_US), FIFTEEN_MINUTES_US)
+    return pc.cast(floored, pa.timestamp("us"))
+
+
+def _zero_filled(values: pa.ChunkedArray, mask: pa.ChunkedArray) -> pa.ChunkedArray:
+    zero = pa.scalar(Decimal(0) if pa.types.is_decimal(values.type) else 0, values.type)
+    return pc.if_else(mask, pc.fill_null(values, zero), zero)
+
+
+def conversations_15m(events: pa.Table) -> pa.Table:
+    convs = events.filter(pc.equal(events["type"], "conversation"))
+    keyed = pa.table(
+        {
+            "tenant_id": convs["tenant_id"],
+            "bucket": _bucket_15m(convs["time"]),
+            "organization_id": convs["organization_id"],
+            "agent_id": convs["agent_id"],
+            "conversation_type": convs["conversation_type"],
+            "seconds": convs["seconds"],
+        }
+    )
+    keys = ["tenant_id", "bucket", "organization_id", "agent_id", "conversation_type"]
+    summed = keyed.group_by(keys, use_threads=False).aggregate(
+        [("seconds", "count"), ("seconds", "sum")]
+    )
+    return summed.rename_columns([*keys, "conversations", "seconds"])
+
+
+def usage_15m(events: pa.Table) -> pa.Table:
+    usage = events.filter(pc.not_equal(events["type"], "conversation"))
+    types = usage["type"]
+    masks: dict[str, pa.ChunkedArray] = {}
+    for name, (event_type, direction) in _COUNTS.items():
+        mask = pc.equal(types, event_type)
+        if direction is not None:
+            mask = pc.and_(mask, pc.equal(pc.fill_null(usage["direction"], ""), direction))
+        masks[name] = mask
+    for event_type in _SUMMED_TYPES:
+        masks[event_type] = pc.equal(types, event_type)
+    started_minutes = pc.divide(pc.add(pc.fill_null(usage["seconds"], 0), 59), 60)
+    columns: dict[str, pa.ChunkedArray | pa.Array] = {
+        "tenant_id": usage["tenant_id"],
+        "bucket": _bucket_15m(usage["time"]),
+        "organization_id": usage["organization_id"],
+        "user_id": pc.fill_null(usage["subject"], ""),
+    }
+    for name in _COUNTS:
+        columns[name] = pc.cast(masks[name], pa.int64())
+    for name, (counted, column) in _SUMS.items():
+        values = started_minutes if column == "started_minutes" else usage[column]
+        columns[name] = _zero_filled(values, masks[counted])
+    keys = ["tenant_id", "bucket", "organization_id", "user_id"]
+    summed = (
+        pa.table(columns)
+        .group_by(keys, use_threads=False)
+        .aggregate([(name, "sum") for name in USAGE_MEASURES])
+    )
+    return summed.rename_columns([*keys, *USAGE_MEASURES])
+
+
+def user_months(events: pa.Table, month_starts: MonthStarts) -> pa.Table:
+    """Bot messages and tickets per (tenant, month of the tenant's zone, user, organization)."""
+    chosen = events.filter(pc.is_in(events["type"], pa.array(["bot_message", "ticket"])))
+    tenants = chosen["tenant_id"].to_numpy()
+    micros = pc.cast(chosen["time"], pa.int64()).to_numpy()
+    months = np.empty(len(micros), dtype=np.int32)
+    for tenant in np.unique(tenants):
+        rows = tenants == tenant
+        starts, days = month_starts(int(tenant))
+        months[rows] = days[np.searchsorted(starts, micros[rows], side="right") - 1]
+    is_message = pc.equal(chosen["type"], "bot_message")
+    keyed = pa.table(
+        {
+            "tenant_id": chosen["tenant_id"],
+            "month": pa.array(months, pa.date32()),
+            "user_id": chosen["subject"],
+            "organization_id": chosen["organization_id"],
+            "bot_messages": pc.cast(is_message, pa.int64()),
+            "tickets": pc.cast(pc.invert(is_message), pa.int64()),
+        }
+    )
+    keys = ["tenant_id", "month", "user_id", "organization_id"]
+    summed = keyed.group_by(keys, use_threads=False).aggregate(
+        [("bot_messages", "sum"), ("tickets", "sum")]
+    )
+    return summed.rename_columns([*keys, "bot_messages", "tickets"])
+
+
+def rollups_of(events: pa.Table, month_starts: MonthStarts) -> Rollups:
+    return Rollups(conversations_15m(events), usage_15m(events), user_months(events, month_starts))

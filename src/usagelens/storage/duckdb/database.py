@@ -1,0 +1,78 @@
+"""The DuckDB file: one writer connection behind a lock, a read cursor per thread."""
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from usagelens.storage.base import DatabaseInUse
+from usagelens.storage.duckdb.migrations import migrate
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Database:
+    def __init__(self, path: Path, read_only: bool = False) -> None:
+        self.path = path
+        try:
+            self._con = duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as error:
+            if "lock" in str(error).lower():
+                raise DatabaseInUse(
+                    f"{path} is in use by another process (is `usagelens serve` running?); "
+                    "stop it, or use the admin HTTP API of the running server"
+                ) from error
+            raise
+        # TIMESTAMP columns hold UTC; pin the session zone so no machine setting leaks in.
+        self._con.execute("SET TimeZone = 'UTC'")
+        # Reentrant, so that work that must follow a commit can run before others may write.
+        self._write_lock = threading.RLock()
+        self._local = threading.local()
+        if not read_only:
+            migrate(self._con)
+
+    def close(self) -> None:
+        with self._write_lock:
+            self._con.close()
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor per thread: one DuckDB connection must not be shared across threads."""
+        cursor: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._con.cursor()
+            cursor.execute("SET TimeZone = 'UTC'")
+            self._local.cursor = cursor
+        return cursor
+
+    @contextmanager
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The single writer's transaction: every write of the process goes through it."""
+        with self._write_lock:
+            con = self._con
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+
+    def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[tuple[Any, ...]]:
+        return self._cursor().execute(sql, params).fetchall()
+
+    @staticmethod
+    def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
+        """Append an Arrow table's rows (columns matched by name)."""
+        if rows.num_rows:
+            con.register("rows_to_insert", rows)
+            try:
+                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM rows_to_insert")
+            finally:
+                con.unregister("rows_to_insert")

@@ -1,0 +1,234 @@
+"""The directory in the DuckDB file: explicit entries, plus names appended from events."""
+
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+import pyarrow as pa
+
+from usagelens.directory.from_events import (
+    AGENT,
+    ENTITY_KINDS,
+    ORGANIZATION,
+    USER,
+    EntityKind,
+    entities_named,
+    names_of,
+)
+from usagelens.directory.models import Agent, DirectoryError, Organization, User
+from usagelens.storage.duckdb.database import Database, utcnow
+
+_Entity = TypeVar("_Entity", Organization, User, Agent)
+
+
+def _latest(kind: str, field: str) -> str:
+    """The latest value of a field that events carried, per entity of one tenant."""
+    return f"""
+        SELECT entity_id, arg_max(value, struct_pack(t := time, v := value)) AS value
+        FROM directory_names
+        WHERE tenant_id = $tenant AND kind = '{kind}' AND field = '{field}'
+        GROUP BY entity_id
+    """
+
+
+# An explicit value (PUT) wins over the ones events carry.
+_ORGANIZATIONS = f"""
+    SELECT o.organization_id, coalesce(o.name, n.value), o.parent_id
+    FROM organizations o LEFT JOIN ({_latest("organization", "name")}) n
+        ON n.entity_id = o.organization_id
+    WHERE o.tenant_id = $tenant AND ($id IS NULL OR o.organization_id = $id)
+    ORDER BY o.organization_id
+"""
+_USERS = f"""
+    SELECT u.user_id, coalesce(u.name, n.value), coalesce(u.email, e.value), u.organization_id
+    FROM users u
+        LEFT JOIN ({_latest("user", "name")}) n ON n.entity_id = u.user_id
+        LEFT JOIN ({_latest("user", "email")}) e ON e.entity_id = u.user_id
+    WHERE u.tenant_id = $tenant AND ($id IS NULL OR u.user_id = $id)
+        AND ($organization IS NULL OR u.organization_id = $organization)
+    ORDER BY u.user_id
+"""
+_AGENTS = f"""
+    SELECT a.agent_id, coalesce(a.name, n.value), a.organization_id
+    FROM agents a LEFT JOIN ({_latest("agent", "name")}) n ON n.entity_id = a.agent_id
+    WHERE a.tenant_id = $tenant AND ($id IS NULL OR a.agent_id = $id)
+        AND ($organization IS NULL OR a.organization_id = $organization)
+    ORDER BY a.agent_id
+"""
+
+
+class DirectoryStore(Database):
+    def __init__(self, path: Path, read_only: bool = False) -> None:
+        super().__init__(path, read_only)
+        # Ids known per (kind, tenant), so that a commit inserts only entities that are new
+        # (loaded per tenant on first use; only the writer thread touches it).
+        self._known: dict[tuple[str, int], set[str]] = {}
+        self._pending: list[tuple[EntityKind, int, str]] = []
+
+    # writes ------------------------------------------------------------------------------
+
+    def put_organization(
+        self, tenant_id: int, organization_id: str, name: str | None, parent_id: str | None
+    ) -> Organization:
+        with self._write_lock:
+            with self._transaction() as con:
+                if parent_id is not None:
+                    self._check_parent(con, tenant_id, organization_id, parent_id)
+                con.execute(
+                    """
+                    INSERT INTO organizations VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (tenant_id, organization_id) DO UPDATE SET
+                        name = excluded.name, parent_id = excluded.parent_id
+                    """,
+                    [tenant_id, organization_id, name, parent_id, utcnow()],
+                )
+            self._known_ids(ORGANIZATION, tenant_id).add(organization_id)
+        return self._one(self.list_organizations(tenant_id, organization_id))
+
+    @staticmethod
+    def _check_parent(
+        con: duckdb.DuckDBPyConnection, tenant_id: int, organization_id: str, parent_id: str
+    ) -> None:
+        parents: dict[str, str | None] = dict(
+            con.execute(
+                "SELECT organization_id, parent_id FROM organizations WHERE tenant_id = ?",
+                [tenant_id],
+            ).fetchall()
+        )
+        if parent_id not in parents:
+            raise DirectoryError("parent_id", f"unknown organization {parent_id!r}")
+        ancestor: str | None = parent_id
+        while ancestor is not None:
+            if ancestor == organization_id:
+                raise DirectoryError(
+                    "parent_id", f"{parent_id!r} is {organization_id!r} or one of its descendants"
+                )
+            ancestor = parents.get(ancestor)
+
+    @staticmethod
+    def _require_organization(
+        con: duckdb.DuckDBPyConnection, tenant_id: int, organization_id: str
+    ) -> None:
+        exists = con.execute(
+            "SELECT 1 FROM organizations WHERE tenant_id = ? AND organization_id = ?",
+            [tenant_id, organization_id],
+        ).fetchall()
+        if not exists:
+            raise DirectoryError("organization_id", f"unknown organization {organization_id!r}")
+
+    def put_user(
+        self,
+        tenant_id: int,
+        user_id: str,
+        name: str | None,
+        email: str | None,
+        organization_id: str,
+    ) -> User:
+        with self._write_lock:
+            with self._transaction() as con:
+                self._require_organization(con, tenant_id, organization_id)
+                con.execute(
+                    """
+                    INSERT INTO users VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (tenant_id, user_id) DO UPDATE SET
+                        name = excluded.name, email = excluded.email,
+                        organization_id = excluded.organization_id
+                    """,
+                    [tenant_id, user_id, name, email, organization_id, utcnow()],
+                )
+            self._known_ids(USER, tenant_id).add(user_id)
+        return self._one(self.list_users(tenant_id, user_id=user_id))
+
+    def put_agent(
+        self, tenant_id: int, agent_id: str, name: str | None, organization_id: str
+    ) -> Agent:
+        with self._write_lock:
+            with self._transaction() as con:
+                self._require_organization(con, tenant_id, organization_id)
+                con.execute(
+                    """
+                    INSERT INTO agents VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (tenant_id, agent_id) DO UPDATE SET
+                        name = excluded.name, organization_id = excluded.organization_id
+                    """,
+                    [tenant_id, agent_id, name, organization_id, utcnow()],
+                )
+            self._known_ids(AGENT, tenant_id).add(agent_id)
+        return self._one(self.list_agents(tenant_id, agent_id=agent_id))
+
+    def _known_ids(self, kind: EntityKind, tenant_id: int) -> set[str]:
+        key = (kind.kind, tenant_id)
+        if key not in self._known:
+            rows = self._rows(
+                f"SELECT {kind.key_column} FROM {kind.table} WHERE tenant_id = ?", [tenant_id]
+            )
+            self._known[key] = {row[0] for row in rows}
+        return self._known[key]
+
+    def _record_directory(self, con: duckdb.DuckDBPyConnection, events: pa.Table) -> None:
+        """In the ingest transaction: create the entities the events name for the first time,
+        and append the names and emails they carry."""
+        for kind in ENTITY_KINDS:
+            named = entities_named(events, kind)
+            fresh = [
+                row
+                for row in named.to_pylist()
+                if row[kind.key_column] not in self._known_ids(kind, row["tenant_id"])
+            ]
+            if not fresh:
+                continue
+            now = utcnow()
+            columns = {
+                "tenant_id": pa.array([row["tenant_id"] for row in fresh], pa.int32()),
+                kind.key_column: pa.array([row[kind.key_column] for row in fresh], pa.string()),
+                "created_at": pa.array([now] * len(fresh), pa.timestamp("us")),
+            }
+            if kind is not ORGANIZATION:
+                organizations = [row["organization_id"] for row in fresh]
+                columns["organization_id"] = pa.array(organizations, pa.string())
+            self._insert(con, kind.table, pa.table(columns))
+            # Only after the commit may the cache learn them: see _learn_pending.
+            self._pending.extend((kind, row["tenant_id"], row[kind.key_column]) for row in fresh)
+        self._insert(con, "directory_names", names_of(events))
+
+    def _learn_pending(self) -> None:
+        for kind, tenant_id, entity_id in self._pending:
+            self._known_ids(kind, tenant_id).add(entity_id)
+        self._pending.clear()
+
+    # reads -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _one(found: list[_Entity]) -> _Entity:
+        assert len(found) == 1
+        return found[0]
+
+    def get_organization(self, tenant_id: int, organization_id: str) -> Organization | None:
+        found = self.list_organizations(tenant_id, organization_id)
+        return found[0] if found else None
+
+    def get_user(self, tenant_id: int, user_id: str) -> User | None:
+        found = self.list_users(tenant_id, user_id=user_id)
+        return found[0] if found else None
+
+    def get_agent(self, tenant_id: int, agent_id: str) -> Agent | None:
+        found = self.list_agents(tenant_id, agent_id=agent_id)
+        return found[0] if found else None
+
+    def list_organizations(
+        self, tenant_id: int, organization_id: str | None = None
+    ) -> list[Organization]:
+        rows = self._rows(_ORGANIZATIONS, {"tenant": tenant_id, "id": organization_id})
+        return [Organization(*row) for row in rows]
+
+    def list_users(
+        self, tenant_id: int, organization_id: str | None = None, user_id: str | None = None
+    ) -> list[User]:
+        params = {"tenant": tenant_id, "id": user_id, "organization": organization_id}
+        return [User(*row) for row in self._rows(_USERS, params)]
+
+    def list_agents(
+        self, tenant_id: int, organization_id: str | None = None, agent_id: str | None = None
+    ) -> list[Agent]:
+        params = {"tenant": tenant_id, "id": agent_id, "organization": organization_id}
+        return [Agent(*row) for row in self._rows(_AGENTS, params)]

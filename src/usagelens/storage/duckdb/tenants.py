@@ -1,0 +1,76 @@
+"""Tenants and API keys in the DuckDB file."""
+
+from usagelens.auth.models import ApiKey
+from usagelens.storage.base import TenantExists
+from usagelens.storage.duckdb.database import Database, utcnow
+from usagelens.tenants.models import Tenant
+
+_TENANT_COLUMNS = "tenant_id, name, tz, mau_min_messages, entra_tenant_id, created_at"
+_KEY_COLUMNS = "key_id, tenant_id, kind, env, key_hash, hint, created_at, revoked_at"
+
+
+class TenantStore(Database):
+    def create_tenant(
+        self, name: str, tz: str, mau_min_messages: int, entra_tenant_id: str | None
+    ) -> Tenant:
+        with self._transaction() as con:
+            taken = con.execute(
+                "SELECT name FROM tenants WHERE name = ? OR entra_tenant_id = ?",
+                [name, entra_tenant_id],
+            ).fetchall()
+            if taken:
+                what = "name" if taken[0][0] == name else "Entra tenant id"
+                raise TenantExists(f"a tenant with this {what} already exists")
+            row = con.execute("SELECT coalesce(max(tenant_id), 0) + 1 FROM tenants").fetchone()
+            assert row is not None
+            tenant = Tenant(int(row[0]), name, tz, mau_min_messages, entra_tenant_id, utcnow())
+            con.execute(
+                f"INSERT INTO tenants ({_TENANT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                [tenant.tenant_id, name, tz, mau_min_messages, entra_tenant_id, tenant.created_at],
+            )
+        return tenant
+
+    def list_tenants(self) -> list[Tenant]:
+        rows = self._rows(f"SELECT {_TENANT_COLUMNS} FROM tenants ORDER BY tenant_id")
+        return [Tenant(*row) for row in rows]
+
+    def tenant_by_name(self, name: str) -> Tenant | None:
+        rows = self._rows(f"SELECT {_TENANT_COLUMNS} FROM tenants WHERE name = ?", [name])
+        return Tenant(*rows[0]) if rows else None
+
+    def tenant_by_id(self, tenant_id: int) -> Tenant | None:
+        rows = self._rows(f"SELECT {_TENANT_COLUMNS} FROM tenants WHERE tenant_id = ?", [tenant_id])
+        return Tenant(*rows[0]) if rows else None
+
+    def add_key(self, key: ApiKey) -> None:
+        with self._transaction() as con:
+            con.execute(
+                f"INSERT INTO api_keys ({_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    key.key_id,
+                    key.tenant_id,
+                    key.kind,
+                    key.env,
+                    key.key_hash,
+                    key.hint,
+                    key.created_at,
+                    key.revoked_at,
+                ],
+            )
+
+    def list_keys(self) -> list[ApiKey]:
+        rows = self._rows(f"SELECT {_KEY_COLUMNS} FROM api_keys ORDER BY created_at, key_id")
+        return [ApiKey(*row) for row in rows]
+
+    def key_by_hash(self, key_hash: str) -> ApiKey | None:
+        rows = self._rows(f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE key_hash = ?", [key_hash])
+        return ApiKey(*rows[0]) if rows else None
+
+    def revoke_key(self, key_id: str) -> bool:
+        with self._transaction() as con:
+            updated = con.execute(
+                "UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL "
+                "RETURNING key_id",
+                [utcnow(), key_id],
+            ).fetchall()
+        return bool(updated)

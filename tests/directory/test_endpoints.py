@@ -492,16 +492,19 @@ def test_events_keep_the_parent_set_by_put(d: Directory) -> None:
     assert d.get("organization", "o1") == d.org("o1", "Named", "root")
 
 
-def test_users_organization_is_that_of_their_latest_event(d: Directory) -> None:
+def test_users_organization_is_that_of_the_first_event_naming_them(d: Directory) -> None:
     d.ingest(d.conversation("e1", T1, org="o1", agent="a1"))
     assert d.get("user", "u1") == d.user("u1", "o1")
+    # Later events in other organizations (newer or older) do not move the user.
     d.ingest(d.conversation("e2", T2, org="o2", agent="a2"))
-    assert d.get("user", "u1") == d.user("u1", "o2")
     d.ingest(d.conversation("e3", T0, org="o3", agent="a3"))
-    assert d.get("user", "u1") == d.user("u1", "o2")
-    assert d.listing("user", "o2") == {"data": [d.user("u1", "o2")]}
-    assert d.listing("user", "o1") == {"data": []}
+    assert d.get("user", "u1") == d.user("u1", "o1")
+    assert d.listing("user", "o1") == {"data": [d.user("u1", "o1")]}
+    assert d.listing("user", "o2") == {"data": []}
     assert d.listing("user", "o3") == {"data": []}
+    # Only PUT moves them.
+    d.put("user", "u1", organization_id="o2")
+    assert d.get("user", "u1") == d.user("u1", "o2")
 
 
 def test_users_organization_set_by_put_is_kept(d: Directory) -> None:

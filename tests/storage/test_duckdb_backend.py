@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from usagelens.directory.models import Agent, DirectoryError, Organization, User
 from usagelens.ingest.rows import build_batch
-from usagelens.ingest.schemas import EVENT
+from usagelens.ingest.schemas import decode_event
 from usagelens.storage.base import AppendResult
 from usagelens.storage.duckdb.backend import DuckDBBackend
 
@@ -269,7 +269,7 @@ MAX_FUTURE = timedelta(minutes=5)
 
 def table_of(tenant_id: int, events: list[Event]) -> pa.Table:
     """The columnar batch the server would append, from validated events."""
-    validated = [EVENT.validate_python(event) for event in events]
+    validated = [decode_event(event) for event in events]
     return build_batch(validated, lambda _event: tenant_id, datetime.now(UTC), MAX_FUTURE)
 
 
@@ -602,10 +602,13 @@ def test_events_create_the_directory_entries_they_name(tmp_path: Path) -> None:
         assert backend.list_users(other) == []
 
 
-def test_latest_event_time_wins_for_names_emails_and_organizations(tmp_path: Path) -> None:
+def test_latest_event_time_wins_for_names_and_emails_first_event_for_organization(
+    tmp_path: Path,
+) -> None:
     with opened(tmp_path / "x.duckdb") as backend:
         tenant = backend.create_tenant("t", "UTC", 2, None).tenant_id
-        # One batch, newest first: order within the batch must not matter, time does.
+        # One batch, newest first: for names the order within the batch does not matter, time
+        # does; the organization of a user or agent is that of the first event naming them.
         result = append(
             backend,
             tenant,
@@ -657,12 +660,13 @@ def test_latest_event_time_wins_for_names_emails_and_organizations(tmp_path: Pat
         )
         assert backend.get_agent(tenant, "agent-1") == Agent("agent-1", "Agent New", "org-2")
         assert backend.get_organization(tenant, "org-2") == Organization("org-2", "Org Two", None)
-        # A newer event without names moves the user and agent but keeps their names.
+        # A newer event without names, in another organization, changes neither their names
+        # nor their organization.
         append(backend, tenant, [named_event("4", "2024-05-02T00:00:00Z", organization="org-1")])
         assert backend.get_user(tenant, "user-1") == User(
-            "user-1", "Newer", "new@example.com", "org-1"
+            "user-1", "Newer", "new@example.com", "org-2"
         )
-        assert backend.get_agent(tenant, "agent-1") == Agent("agent-1", "Agent New", "org-1")
+        assert backend.get_agent(tenant, "agent-1") == Agent("agent-1", "Agent New", "org-2")
         append(
             backend,
             tenant,
@@ -681,7 +685,7 @@ def test_latest_event_time_wins_for_names_emails_and_organizations(tmp_path: Pat
             "org-1", "Org One Renamed", None
         )
         assert backend.get_user(tenant, "user-1") == User(
-            "user-1", "Newer", "new@example.com", "org-1"
+            "user-1", "Newer", "new@example.com", "org-2"
         )
 
 

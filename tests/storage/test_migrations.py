@@ -10,7 +10,6 @@ import pytest
 from usagelens.storage.base import Checkpoint
 from usagelens.storage.duckdb.backend import DuckDBBackend
 from usagelens.storage.duckdb.migrations import LATEST_VERSION, MIGRATIONS, migrate
-from usagelens.timezones.months import month_starts
 
 CREATED = datetime(2024, 1, 2, 3, 4, 5)
 EVENT_ID = "evt-from-version-1"
@@ -36,8 +35,6 @@ def version_one_file(path: Path) -> None:
             "INSERT INTO tenants VALUES (1, 'old', 'UTC', 2, NULL, ?)",
             [CREATED],
         )
-        first_month, first_start = month_starts("UTC")[0]
-        con.execute("INSERT INTO tenant_month_starts VALUES (1, ?, ?)", [first_month, first_start])
         con.execute(
             """
             INSERT INTO events (tenant_id, id_hash, event_id, type, time, organization_id,

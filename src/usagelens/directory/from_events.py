@@ -39,6 +39,7 @@ NAMES_SCHEMA = pa.schema(
         ("field", pa.string()),
         ("value", pa.string()),
         ("time", pa.timestamp("us")),
+        ("seq", pa.int64()),
     ]
 )
 
@@ -60,8 +61,12 @@ def entities_named(events: pa.Table, kind: EntityKind) -> pa.Table:
     return grouped.rename_columns(["tenant_id", kind.key_column, "organization_id"])
 
 
-def names_of(events: pa.Table) -> pa.Table:
-    """The latest value of every name or email the events carry, per entity and field."""
+def names_of(events: pa.Table, seq: int) -> pa.Table:
+    """The latest value of every name or email the events carry, per entity and field, marked
+    with the commit's sequence number: of two values with the same event time, the one that
+    arrived later wins (within a commit, the later row)."""
+    position = pa.array(range(events.num_rows), pa.int64())
+    events = events.append_column("position", position)
     parts = []
     for kind, field, column in _NAME_SOURCES:
         carrying = events.filter(pc.is_valid(events[column]))
@@ -76,17 +81,19 @@ def names_of(events: pa.Table) -> pa.Table:
                         "field": pa.array([field] * count, pa.string()),
                         "value": carrying[column],
                         "time": carrying["time"],
-                    },
-                    schema=NAMES_SCHEMA,
+                        "position": carrying["position"],
+                    }
                 )
             )
     if not parts:
         return NAMES_SCHEMA.empty_table()
     latest_first = pa.concat_tables(parts).sort_by(
-        [("time", "descending"), ("value", "descending")]
+        [("time", "descending"), ("position", "descending")]
     )
     keys = ["tenant_id", "kind", "entity_id", "field"]
     reduced = latest_first.group_by(keys, use_threads=False).aggregate(
         [("value", "first"), ("time", "first")]
     )
-    return reduced.rename_columns([*keys, "value", "time"]).select(NAMES_SCHEMA.names)
+    reduced = reduced.rename_columns([*keys, "value", "time"])
+    sequence = pa.array([seq] * reduced.num_rows, pa.int64())
+    return reduced.append_column("seq", sequence).select(NAMES_SCHEMA.names)

@@ -41,8 +41,8 @@ def _parse_json(body: bytes, max_events: int) -> list[AnyEvent]:
     if start == b"{":
         try:
             return [EVENT.decode(body)]
-        except msgspec.ValidationError as error:
-            raise InvalidEvents([event_error(error, 0)], total=1) from None
+        except msgspec.ValidationError:
+            raise InvalidEvents(_all_errors(body, 0), total=1) from None
         except msgspec.DecodeError as error:
             raise RejectedBody(400, f"the body is not valid JSON: {error}") from None
     if start != b"[":
@@ -83,8 +83,8 @@ def _decode_one_by_one(lines: Sequence[bytes | msgspec.Raw], first_index: int) -
         index = first_index + offset
         try:
             event = EVENT.decode(line)
-        except msgspec.ValidationError as error:
-            errors.append(event_error(error, index))
+        except msgspec.ValidationError:
+            errors.extend(_all_errors(line, index))
         except msgspec.DecodeError:
             errors.append(EventError(index, "", "the line is not valid JSON"))
         else:
@@ -93,6 +93,43 @@ def _decode_one_by_one(lines: Sequence[bytes | msgspec.Raw], first_index: int) -
     if errors:
         raise InvalidEvents(errors, total=len(lines), valid=valid)
     return events
+
+
+_MAX_ERRORS_PER_EVENT = 20
+
+
+def _all_errors(line: bytes | msgspec.Raw, index: int) -> list[EventError]:
+    """The problems of one invalid event. The decoder stops at the first, so each field found
+    wrong is taken out and the event decoded again, until it passes or nothing more can be
+    learned (a required field is missing, or the same field is named again)."""
+    value = msgspec.json.decode(line)
+    errors: list[EventError] = []
+    for _ in range(_MAX_ERRORS_PER_EVENT):
+        try:
+            EVENT.decode(msgspec.json.encode(value))
+        except msgspec.ValidationError as error:
+            found = event_error(error, index)
+            if any(known.field == found.field for known in errors):
+                break
+            errors.append(found)
+            if not _remove(value, found.field):
+                break
+        else:
+            break
+    return errors
+
+
+def _remove(value: object, field: str) -> bool:
+    """Delete the field at a dotted path; False when there is nothing there to delete."""
+    *parents, name = field.split(".")
+    for part in parents:
+        if not isinstance(value, dict) or part not in value:
+            return False
+        value = value[part]
+    if not name or not isinstance(value, dict) or name not in value or name == "type":
+        return False
+    del value[name]
+    return True
 
 
 def _check_count(count: int, max_events: int) -> None:

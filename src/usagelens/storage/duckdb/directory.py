@@ -24,14 +24,15 @@ _Entity = TypeVar("_Entity", Organization, User, Agent)
 def _latest(kind: str, field: str) -> str:
     """The latest value of a field that events carried, per entity of one tenant."""
     return f"""
-        SELECT entity_id, arg_max(value, struct_pack(t := time, v := value)) AS value
+        SELECT entity_id, arg_max(value, struct_pack(t := time, s := seq)) AS value
         FROM directory_names
         WHERE tenant_id = $tenant AND kind = '{kind}' AND field = '{field}'
         GROUP BY entity_id
     """
 
 
-# An explicit value (PUT) wins over the ones events carry.
+# An explicit value (PUT) wins over the ones events carry; of those, the latest event time wins,
+# and of equal times the later arrival.
 _ORGANIZATIONS = f"""
     SELECT o.organization_id, coalesce(o.name, n.value), o.parent_id
     FROM organizations o LEFT JOIN ({_latest("organization", "name")}) n
@@ -64,6 +65,8 @@ class DirectoryStore(Database):
         # (loaded per tenant on first use; only the writer thread touches it).
         self._known: dict[tuple[str, int], set[str]] = {}
         self._pending: list[tuple[EntityKind, int, str]] = []
+        # Numbers the commits that append names, so the later of two equal times wins.
+        self._names_seq = int(self._rows("SELECT coalesce(max(seq), 0) FROM directory_names")[0][0])
 
     # writes ------------------------------------------------------------------------------
 
@@ -189,7 +192,8 @@ class DirectoryStore(Database):
             self._insert(con, kind.table, pa.table(columns))
             # Only after the commit may the cache learn them: see _learn_pending.
             self._pending.extend((kind, row["tenant_id"], row[kind.key_column]) for row in fresh)
-        self._insert(con, "directory_names", names_of(events))
+        self._names_seq += 1
+        self._insert(con, "directory_names", names_of(events, self._names_seq))
 
     def _learn_pending(self) -> None:
         for kind, tenant_id, entity_id in self._pending:

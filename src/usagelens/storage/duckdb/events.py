@@ -180,7 +180,8 @@ class EventStore(DirectoryStore, TenantStore):
             for batch in reader:
                 chunk = pa.Table.from_batches([batch])
                 self._insert_rollups(con, rollups_of(chunk, self._tenant_month_starts))
-                self._insert(con, "directory_names", names_of(chunk))
+                self._names_seq += 1
+                self._insert(con, "directory_names", names_of(chunk, self._names_seq))
 
     def count_events(self, tenant_id: int | None = None) -> int:
         rows = self._rows(

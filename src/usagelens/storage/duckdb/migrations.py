@@ -84,7 +84,8 @@ MIGRATIONS: tuple[Migration, ...] = (
                 entity_id VARCHAR NOT NULL,
                 field VARCHAR NOT NULL,
                 value VARCHAR NOT NULL,
-                time TIMESTAMP NOT NULL
+                time TIMESTAMP NOT NULL,
+                seq BIGINT NOT NULL
             )
             """,
             # No primary key: forever-exact dedupe is done by the backend's id index, because a

@@ -4,6 +4,7 @@ Every check reads the real DuckDB file (read-only, after the CLI has exited) and
 with what the test computes from the file it wrote.
 """
 
+import json
 import os
 import re
 import shutil
@@ -18,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import orjson
 import pytest
 
 from tests.service import cli
@@ -62,7 +62,9 @@ def event(i: int, tenant: str | None = None, event_id: str | None = None) -> Eve
 def write_ndjson(path: Path, lines: Sequence[Event | str]) -> Path:
     with path.open("wb") as out:
         for line in lines:
-            out.write((line.encode() if isinstance(line, str) else orjson.dumps(line)) + b"\n")
+            out.write(
+                (line.encode() if isinstance(line, str) else json.dumps(line).encode()) + b"\n"
+            )
     return path
 
 
@@ -173,7 +175,7 @@ def test_json_array_events_go_to_the_tenant_each_names(db: Path, tmp_path: Path)
     # Ids are unique per tenant: the same id in the other tenant is another event.
     events += [event(i, tenant="b", event_id=f"evt-{i}") for i in range(1, 90, 3)]
     path = tmp_path / "events.json"
-    path.write_bytes(orjson.dumps(events, option=orjson.OPT_INDENT_2))
+    path.write_bytes(json.dumps(events, indent=2).encode())
     stored = Stored(db)
 
     assert report(ok("ingest", str(path), db=db)) == (len(events), 0)

@@ -7,12 +7,15 @@ chunk; anything re-read is recognised as duplicate by id, so nothing is ever cou
 
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import msgspec
+import pyarrow as pa
 
 from usagelens.ingest.errors import InvalidEvents, RejectedBody
 from usagelens.ingest.parsing import decode_lines
@@ -21,6 +24,7 @@ from usagelens.ingest.schemas import RAW_LIST, AnyEvent
 from usagelens.storage.base import Backend, Checkpoint
 
 CHUNK_EVENTS = 10_000
+_Item = TypeVar("_Item")
 _FINGERPRINT_BYTES = 1 << 20
 
 
@@ -107,6 +111,40 @@ def _array_chunks(path: Path, start: int, size: int) -> Iterator[Chunk]:
         )
 
 
+def _prepared(
+    chunks: Iterator[Chunk],
+    first_index: int,
+    tenant_of: Callable[[AnyEvent], int | str],
+    max_future: timedelta,
+) -> Iterator[tuple[Chunk, int, pa.Table | InvalidEvents]]:
+    """Each chunk with the index of its first event, decoded and laid out, or why it can't be;
+    nothing after the first invalid chunk."""
+    for chunk in chunks:
+        try:
+            table = parse_and_build(
+                partial(decode_lines, chunk.lines, first_index),
+                tenant_of,
+                datetime.now(UTC),
+                max_future,
+                first_index,
+            )
+        except InvalidEvents as invalid:
+            yield chunk, first_index, invalid
+            return
+        yield chunk, first_index, table
+        first_index += len(chunk.lines)
+
+
+def _one_ahead(items: Iterator[_Item]) -> Iterator[_Item]:
+    """Produce the next item on another thread while the caller handles this one: decoding
+    holds the GIL, while DuckDB releases it as it stores the previous chunk."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        upcoming = pool.submit(next, items, None)
+        while (item := upcoming.result()) is not None:
+            upcoming = pool.submit(next, items, None)
+            yield item
+
+
 def load_file(
     backend: Backend,
     path: Path,
@@ -121,20 +159,12 @@ def load_file(
     saved = backend.checkpoint(print_)
     start = saved.offset_bytes if saved else 0
     report = BulkReport(resumed_from=start, events_read=saved.events_seen if saved else 0)
-    chunks = _array_chunks if is_array else _ndjson_chunks
-    for chunk in chunks(path, start, chunk_events):
-        first_index = report.events_read
-        try:
-            table = parse_and_build(
-                partial(decode_lines, chunk.lines, first_index),
-                tenant_of,
-                datetime.now(UTC),
-                max_future,
-                first_index,
-            )
-        except InvalidEvents as invalid:
-            where = [_position(chunk, e.index - first_index, is_array) for e in invalid.errors]
-            raise BulkInvalid(invalid, where, report) from None
+    chunks = (_array_chunks if is_array else _ndjson_chunks)(path, start, chunk_events)
+    prepared = _prepared(chunks, report.events_read, tenant_of, max_future)
+    for chunk, first_index, table in _one_ahead(prepared):
+        if isinstance(table, InvalidEvents):
+            where = [_position(chunk, e.index - first_index, is_array) for e in table.errors]
+            raise BulkInvalid(table, where, report)
         report.events_read += len(chunk.lines)
         checkpoint = Checkpoint(print_, str(path), chunk.end_offset, report.events_read)
         (result,) = backend.append_events([table], checkpoint)

@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from usagelens import __version__
-from usagelens.auth.service import KeyAuthenticator
+from usagelens.auth.service import Authenticator
 from usagelens.directory.endpoints import router as directory_router
 from usagelens.health.endpoints import router as health_router
 from usagelens.ingest.endpoints import router as ingest_router
@@ -14,6 +14,8 @@ from usagelens.ingest.writer import GroupCommitWriter
 from usagelens.settings import Settings
 from usagelens.storage.duckdb.backend import DuckDBBackend
 from usagelens.tenants.endpoints import router as admin_router
+from usagelens.web.errors import install_error_handlers
+from usagelens.web.request_id import RequestIdMiddleware
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -27,7 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.backend = backend
         app.state.writer = writer
-        app.state.authenticator = KeyAuthenticator(backend, settings.key_prefix)
+        app.state.authenticator = Authenticator(backend, settings.key_prefix)
         try:
             yield
         finally:
@@ -42,4 +44,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in (health_router, ingest_router, directory_router, admin_router):
         app.include_router(router)
+    install_error_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
     return app

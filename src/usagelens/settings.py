@@ -32,3 +32,36 @@ class Settings(BaseSettings):
     max_future_seconds: int = Field(
         default=300, ge=0, description="How far in the future an event's `time` may lie."
     )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description=(
+            "Issuer that dashboard users' access tokens must carry; `{tid}` stands for the "
+            "token's tenant, e.g. `https://login.microsoftonline.com/{tid}/v2.0`. "
+            "Tokens are accepted only when issuer, audience and JWKS URL are all set."
+        ),
+    )
+    oidc_audience: str | None = Field(
+        default=None, description="Audience (`aud`) tokens must carry: the API's client id or URI."
+    )
+    oidc_jwks_url: str | None = Field(
+        default=None,
+        description="Where the issuer publishes its signing keys (JWKS); may contain `{tid}`.",
+    )
+    oidc_tenant_claim: str = Field(
+        default="tid", description="Token claim naming the tenant (`--entra-tenant-id`)."
+    )
+    oidc_leeway_seconds: int = Field(
+        default=60, ge=0, le=600, description="Clock skew allowed on `exp` and `nbf`."
+    )
+    oidc_jwks_refresh_seconds: int = Field(
+        default=300,
+        ge=1,
+        description="Least time between two fetches of the JWKS for an unknown key id.",
+    )
+    cursor_secret: str | None = Field(
+        default=None,
+        description=(
+            "Secret that signs pagination cursors; when unset, one is generated and kept in the "
+            "database file, so cursors stay valid across restarts."
+        ),
+    )

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from usagelens.auth import keys
 from usagelens.auth.models import ApiKey, Principal
+from usagelens.auth.tokens import InvalidToken, TokenVerifier
 from usagelens.storage.base import Backend
 
 
@@ -12,12 +13,16 @@ class AuthFailure:
     message: str
 
 
-class KeyAuthenticator:
-    """Looks keys up by digest; a revoked or unknown key is refused the same way."""
+class Authenticator:
+    """API keys are looked up by digest (a revoked or unknown key is refused the same way);
+    access tokens, where accepted, are verified and their tenant claim mapped to a tenant."""
 
-    def __init__(self, backend: Backend, prefix: str) -> None:
+    def __init__(
+        self, backend: Backend, prefix: str, token_verifier: TokenVerifier | None = None
+    ) -> None:
         self._backend = backend
         self._prefix = prefix
+        self._token_verifier = token_verifier
 
     def credential(self, authorization: str | None, x_api_key: str | None) -> str | None:
         if x_api_key:
@@ -29,7 +34,7 @@ class KeyAuthenticator:
         return None
 
     def authenticate(
-        self, authorization: str | None, x_api_key: str | None
+        self, authorization: str | None, x_api_key: str | None, accept_tokens: bool = False
     ) -> Principal | AuthFailure:
         token = self.credential(authorization, x_api_key)
         if token is None:
@@ -37,6 +42,8 @@ class KeyAuthenticator:
                 "missing credentials: send `Authorization: Bearer <key>` or `X-API-Key: <key>`"
             )
         if not keys.looks_like_key(token, self._prefix):
+            if accept_tokens and self._token_verifier is not None and not x_api_key:
+                return self._from_token(token)
             return AuthFailure("invalid API key")
         stored = self._backend.key_by_hash(keys.digest(token))
         if (
@@ -46,6 +53,17 @@ class KeyAuthenticator:
         ):
             return AuthFailure("invalid API key")
         return _principal(stored)
+
+    def _from_token(self, token: str) -> Principal | AuthFailure:
+        assert self._token_verifier is not None
+        try:
+            claim = self._token_verifier.tenant_claim(token)
+        except InvalidToken:
+            return AuthFailure("invalid access token")
+        tenant = self._backend.tenant_by_entra_id(claim)
+        if tenant is None:
+            return AuthFailure("invalid access token")
+        return Principal(kind="tenant", tenant_id=tenant.tenant_id, key_id=None)
 
 
 def _principal(key: ApiKey) -> Principal:

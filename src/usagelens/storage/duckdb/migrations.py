@@ -190,6 +190,22 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        3,
+        "secrets the service generates for itself (signing pagination cursors)",
+        (
+            """
+            CREATE TABLE service_secrets (
+                name VARCHAR PRIMARY KEY,
+                secret BLOB NOT NULL,
+                created_at TIMESTAMP NOT NULL
+            )
+            """,
+        ),
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

@@ -1,4 +1,6 @@
-"""Tenants and API keys in the DuckDB file."""
+"""Tenants, API keys and the service's own secrets in the DuckDB file."""
+
+import secrets
 
 from usagelens.auth.models import ApiKey
 from usagelens.storage.base import TenantExists
@@ -42,6 +44,12 @@ class TenantStore(Database):
         rows = self._rows(f"SELECT {_TENANT_COLUMNS} FROM tenants WHERE tenant_id = ?", [tenant_id])
         return Tenant(*rows[0]) if rows else None
 
+    def tenant_by_entra_id(self, entra_tenant_id: str) -> Tenant | None:
+        rows = self._rows(
+            f"SELECT {_TENANT_COLUMNS} FROM tenants WHERE entra_tenant_id = ?", [entra_tenant_id]
+        )
+        return Tenant(*rows[0]) if rows else None
+
     def add_key(self, key: ApiKey) -> None:
         with self._transaction() as con:
             con.execute(
@@ -65,6 +73,19 @@ class TenantStore(Database):
     def key_by_hash(self, key_hash: str) -> ApiKey | None:
         rows = self._rows(f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE key_hash = ?", [key_hash])
         return ApiKey(*rows[0]) if rows else None
+
+    def service_secret(self, name: str) -> bytes:
+        """A random secret of the service, made on first use and kept in the file."""
+        with self._write_lock:
+            rows = self._rows("SELECT secret FROM service_secrets WHERE name = ?", [name])
+            if rows:
+                return bytes(rows[0][0])
+            secret = secrets.token_bytes(32)
+            with self._transaction() as con:
+                con.execute(
+                    "INSERT INTO service_secrets VALUES (?, ?, ?)", [name, secret, utcnow()]
+                )
+            return secret
 
     def revoke_key(self, key_id: str) -> bool:
         with self._transaction() as con:

@@ -6,16 +6,33 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from usagelens import __version__
+from usagelens.auth.oidc import OidcVerifier
 from usagelens.auth.service import Authenticator
 from usagelens.directory.endpoints import router as directory_router
 from usagelens.health.endpoints import router as health_router
 from usagelens.ingest.endpoints import router as ingest_router
 from usagelens.ingest.writer import GroupCommitWriter
+from usagelens.mau.endpoints import router as mau_router
 from usagelens.settings import Settings
 from usagelens.storage.duckdb.backend import DuckDBBackend
 from usagelens.tenants.endpoints import router as admin_router
+from usagelens.usage.endpoints import router as usage_router
 from usagelens.web.errors import install_error_handlers
 from usagelens.web.request_id import RequestIdMiddleware
+
+
+def token_verifier(settings: Settings) -> OidcVerifier | None:
+    """Dashboard users' access tokens are accepted once issuer, audience and JWKS are set."""
+    if not (settings.oidc_issuer and settings.oidc_audience and settings.oidc_jwks_url):
+        return None
+    return OidcVerifier(
+        issuer=settings.oidc_issuer,
+        audience=settings.oidc_audience,
+        jwks_url=settings.oidc_jwks_url,
+        tenant_claim=settings.oidc_tenant_claim,
+        leeway_seconds=settings.oidc_leeway_seconds,
+        refresh_seconds=settings.oidc_jwks_refresh_seconds,
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -29,7 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.backend = backend
         app.state.writer = writer
-        app.state.authenticator = Authenticator(backend, settings.key_prefix)
+        app.state.authenticator = Authenticator(
+            backend, settings.key_prefix, token_verifier(settings)
+        )
         try:
             yield
         finally:
@@ -42,7 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Usage analytics and metering for AI agents, bots, voice and messaging.",
         lifespan=lifespan,
     )
-    for router in (health_router, ingest_router, directory_router, admin_router):
+    routers = (health_router, ingest_router, directory_router, admin_router)
+    for router in (*routers, usage_router, mau_router):
         app.include_router(router)
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)

@@ -9,6 +9,7 @@ import pyarrow as pa
 from usagelens.auth.models import ApiKey
 from usagelens.directory.models import Agent, Organization, User
 from usagelens.tenants.models import Tenant
+from usagelens.usage.queries import UsageQueries
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class TenantExists(ValueError):
     pass
 
 
-class Backend(Protocol):
+class Backend(UsageQueries, Protocol):
     def close(self) -> None: ...
 
     # tenants and keys

@@ -1,7 +1,8 @@
 """The embedded backend: everything in one local DuckDB file."""
 
 from usagelens.storage.duckdb.events import EventStore
+from usagelens.storage.duckdb.usage import UsageStore
 
 
-class DuckDBBackend(EventStore):
+class DuckDBBackend(UsageStore, EventStore):
     """Tenants and keys, the directory, raw events and rollups: the whole `Backend`."""

@@ -21,7 +21,7 @@ from usagelens.web.errors import install_error_handlers
 from usagelens.web.request_id import RequestIdMiddleware
 
 
-def token_verifier(settings: Settings) -> OidcVerifier | None:
+def token_verifier(settings: Settings, backend: DuckDBBackend) -> OidcVerifier | None:
     """Dashboard users' access tokens are accepted once issuer, audience and JWKS are set."""
     if not (settings.oidc_issuer and settings.oidc_audience and settings.oidc_jwks_url):
         return None
@@ -32,6 +32,7 @@ def token_verifier(settings: Settings) -> OidcVerifier | None:
         tenant_claim=settings.oidc_tenant_claim,
         leeway_seconds=settings.oidc_leeway_seconds,
         refresh_seconds=settings.oidc_jwks_refresh_seconds,
+        is_known_tenant=lambda tenant: backend.tenant_by_entra_id(tenant) is not None,
     )
 
 
@@ -47,7 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.backend = backend
         app.state.writer = writer
         app.state.authenticator = Authenticator(
-            backend, settings.key_prefix, token_verifier(settings)
+            backend, settings.key_prefix, token_verifier(settings, backend)
         )
         try:
             yield

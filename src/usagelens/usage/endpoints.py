@@ -17,6 +17,9 @@ from usagelens.web.dependencies import BackendDep, UsageReaderDep
 router = APIRouter(tags=["usage analytics"])
 
 DEFAULT_SPAN = timedelta(days=30)
+# Every event is after 1970; the bound keeps local readings of any zone inside datetime's range.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 def _invalid(parameter: str, message: str, value: object) -> HTTPException:
@@ -35,9 +38,15 @@ def _moment(parameter: str, value: str, tz: str) -> datetime:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise _invalid(parameter, "must be an ISO-8601 date-time", value) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=ZoneInfo(tz))
-    return parsed.astimezone(UTC)
+    try:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=ZoneInfo(tz))
+        moment = parsed.astimezone(UTC)
+    except OverflowError:
+        moment = LATEST + timedelta(days=1) if parsed.year > 2000 else EARLIEST - timedelta(days=1)
+    if not EARLIEST <= moment <= LATEST:
+        raise _invalid(parameter, "must lie between 1970-01-01 and 2200-01-01", value)
+    return moment
 
 
 def _dimensions(values: list[str] | None) -> tuple[Dimension, ...]:

@@ -13,6 +13,7 @@ from usagelens.health.endpoints import router as health_router
 from usagelens.ingest.endpoints import router as ingest_router
 from usagelens.ingest.writer import GroupCommitWriter
 from usagelens.mau.endpoints import router as mau_router
+from usagelens.pricing.endpoints import router as pricing_router
 from usagelens.settings import Settings
 from usagelens.storage.duckdb.backend import DuckDBBackend
 from usagelens.tenants.endpoints import router as admin_router
@@ -62,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Usage analytics and metering for AI agents, bots, voice and messaging.",
         lifespan=lifespan,
     )
-    routers = (health_router, ingest_router, directory_router, admin_router)
+    routers = (health_router, ingest_router, directory_router, admin_router, pricing_router)
     for router in (*routers, usage_router, mau_router):
         app.include_router(router)
     install_error_handlers(app)

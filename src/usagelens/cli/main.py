@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from usagelens.cli import keys, tenants
+from usagelens.cli import keys, rates, tenants
 from usagelens.cli.demo import demo
 from usagelens.cli.ingest import ingest
 from usagelens.cli.options import DEFAULT_DB, DbOption, load_settings, open_backend
@@ -17,6 +17,7 @@ app = typer.Typer(
 )
 app.add_typer(tenants.app, name="tenants")
 app.add_typer(keys.app, name="keys")
+app.add_typer(rates.app, name="rates")
 app.command("ingest")(ingest)
 app.command("demo")(demo)
 

@@ -8,6 +8,8 @@ import pyarrow as pa
 
 from usagelens.auth.models import ApiKey
 from usagelens.directory.models import Agent, Organization, User
+from usagelens.mau.queries import MauQueries
+from usagelens.pricing.queries import RateCardQueries
 from usagelens.tenants.models import Tenant
 from usagelens.usage.queries import UsageQueries
 
@@ -36,7 +38,7 @@ class TenantExists(ValueError):
     pass
 
 
-class Backend(UsageQueries, Protocol):
+class Backend(MauQueries, RateCardQueries, UsageQueries, Protocol):
     def close(self) -> None: ...
 
     # tenants and keys

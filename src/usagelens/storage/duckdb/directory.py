@@ -58,6 +58,22 @@ _AGENTS = f"""
 """
 
 
+_COMPACT_NAMES_EVERY = 200_000
+_COMPACT_NAMES = """
+    CREATE OR REPLACE TEMP TABLE compacted_names AS
+    SELECT tenant_id, kind, entity_id, field,
+           arg_max(struct_pack(value := value, time := time, seq := seq),
+                   struct_pack(t := time, s := seq)) AS winner
+    FROM directory_names
+    GROUP BY ALL;
+    DELETE FROM directory_names;
+    INSERT INTO directory_names
+    SELECT tenant_id, kind, entity_id, field, winner.value, winner.time, winner.seq
+    FROM compacted_names;
+    DROP TABLE compacted_names;
+"""
+
+
 class DirectoryStore(Database):
     def __init__(self, path: Path, read_only: bool = False) -> None:
         super().__init__(path, read_only)
@@ -67,6 +83,7 @@ class DirectoryStore(Database):
         self._pending: list[tuple[EntityKind, int, str]] = []
         # Numbers the commits that append names, so the later of two equal times wins.
         self._names_seq = int(self._rows("SELECT coalesce(max(seq), 0) FROM directory_names")[0][0])
+        self._names_since_compaction = 0
 
     # writes ------------------------------------------------------------------------------
 
@@ -193,7 +210,17 @@ class DirectoryStore(Database):
             # Only after the commit may the cache learn them: see _learn_pending.
             self._pending.extend((kind, row["tenant_id"], row[kind.key_column]) for row in fresh)
         self._names_seq += 1
-        self._insert(con, "directory_names", names_of(events, self._names_seq))
+        names = names_of(events, self._names_seq)
+        self._insert(con, "directory_names", names)
+        self._names_since_compaction += names.num_rows
+        if self._names_since_compaction >= _COMPACT_NAMES_EVERY:
+            self._compact_names(con)
+
+    def _compact_names(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Keep only the winning value of each entity's field: reads aggregate over what is
+        left, so they cost as much as there are entities, not as there were names sent."""
+        con.execute(_COMPACT_NAMES)
+        self._names_since_compaction = 0
 
     def _learn_pending(self) -> None:
         for kind, tenant_id, entity_id in self._pending:

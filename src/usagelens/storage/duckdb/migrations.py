@@ -206,6 +206,24 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        4,
+        "rate cards: effective-dated versions per tenant, the card as JSON (decimals as strings)",
+        (
+            """
+            CREATE TABLE rate_cards (
+                tenant_id INTEGER NOT NULL,
+                effective_from DATE NOT NULL,
+                card VARCHAR NOT NULL,
+                created_at TIMESTAMP NOT NULL,
+                PRIMARY KEY (tenant_id, effective_from)
+            )
+            """,
+        ),
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

@@ -1,0 +1,1 @@
+"""Money: rate cards, effective-dated per tenant (BRIEF §4)."""

@@ -1,0 +1,135 @@
+"""Monthly active end users in the DuckDB file: the per-user month rollup, the directory's names
+and the raw ticket events, read in one transaction so every figure comes from one snapshot."""
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import duckdb
+
+from usagelens.mau.queries import MauCompany, MauMonth, MauMonthQuery, MauTicket, MauUser
+from usagelens.storage.duckdb.database import Database
+from usagelens.storage.duckdb.directory import _latest
+
+# Per user of the month: bot messages summed over all rollup rows (additive partial sums), the
+# organization with the most of them (ties: the smallest id), and the total. Rows that carry only
+# tickets (no messages) never decide the organization.
+_ACTIVE = """
+    per_org AS (
+        SELECT user_id, organization_id, sum(bot_messages) AS messages
+        FROM rollup_user_months
+        WHERE tenant_id = $tenant AND month = $month
+        GROUP BY user_id, organization_id
+        HAVING sum(bot_messages) > 0
+    ),
+    active AS (
+        SELECT
+            user_id,
+            arg_min(organization_id, struct_pack(m := -messages, o := organization_id))
+                AS organization_id,
+            sum(messages) AS turns
+        FROM per_org
+        GROUP BY user_id
+        HAVING sum(messages) >= $min
+    )
+"""
+
+# Names as the directory API resolves them: an explicit (PUT) value, else the latest one events
+# carried, else the id.
+_COMPANY_NAMES = f"""
+    company_names AS (
+        SELECT o.organization_id, coalesce(o.name, n.value, o.organization_id) AS name
+        FROM organizations o LEFT JOIN ({_latest("organization", "name")}) n
+            ON n.entity_id = o.organization_id
+        WHERE o.tenant_id = $tenant
+    )
+"""
+
+_TREND = """
+    SELECT month, count(*) FROM (
+        SELECT month, user_id
+        FROM rollup_user_months
+        WHERE tenant_id = $tenant AND month BETWEEN $first AND $month
+        GROUP BY month, user_id
+        HAVING sum(bot_messages) >= $min
+    )
+    GROUP BY month
+"""
+
+_COMPANIES = f"""
+    WITH {_ACTIVE}, {_COMPANY_NAMES}
+    SELECT a.organization_id, coalesce(c.name, a.organization_id), count(*) AS active_users
+    FROM active a LEFT JOIN company_names c ON c.organization_id = a.organization_id
+    GROUP BY a.organization_id, c.name
+"""
+
+_USERS = f"""
+    WITH {_ACTIVE}, {_COMPANY_NAMES}
+    SELECT
+        a.user_id,
+        coalesce(u.name, n.value, a.user_id) AS end_user,
+        coalesce(u.email, e.value) AS email,
+        a.organization_id,
+        coalesce(c.name, a.organization_id),
+        a.turns
+    FROM active a
+        LEFT JOIN users u ON u.tenant_id = $tenant AND u.user_id = a.user_id
+        LEFT JOIN ({_latest("user", "name")}) n ON n.entity_id = a.user_id
+        LEFT JOIN ({_latest("user", "email")}) e ON e.entity_id = a.user_id
+        LEFT JOIN company_names c ON c.organization_id = a.organization_id
+    ORDER BY a.turns DESC, end_user, a.user_id
+    LIMIT $limit OFFSET $offset
+"""
+
+_TICKETS = """
+    SELECT ticket_id, url, subject, organization_id
+    FROM events
+    WHERE tenant_id = $tenant AND type = 'ticket' AND time >= $start AND time < $end
+    ORDER BY time, ticket_id, event_id
+"""
+
+
+class MauStore(Database):
+    @contextmanager
+    def _snapshot(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """This thread's read cursor inside a transaction: one snapshot for several reads."""
+        cursor = self._cursor()
+        cursor.execute("BEGIN TRANSACTION")
+        try:
+            yield cursor
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        cursor.execute("COMMIT")
+
+    def mau_month(self, query: MauMonthQuery) -> MauMonth:
+        month: dict[str, Any] = {
+            "tenant": query.tenant_id,
+            "month": query.month,
+            "min": query.min_messages,
+        }
+        timings: dict[str, float] = {}
+
+        def timed(
+            con: duckdb.DuckDBPyConnection, stage: str, sql: str, params: dict[str, Any]
+        ) -> list[tuple[Any, ...]]:
+            started = time.perf_counter()
+            rows = con.execute(sql, params).fetchall()
+            timings[stage] = (time.perf_counter() - started) * 1000
+            return rows
+
+        with self._snapshot() as con:
+            trend = timed(con, "trend", _TREND, {**month, "first": query.first_month})
+            companies = timed(con, "per_company", _COMPANIES, month)
+            page = {**month, "limit": query.limit + 1, "offset": query.offset}
+            users = timed(con, "per_user", _USERS, page)
+            bounds = {"tenant": query.tenant_id, "start": query.utc_start, "end": query.utc_end}
+            tickets = timed(con, "tickets", _TICKETS, bounds)
+        return MauMonth(
+            trend={row[0]: int(row[1]) for row in trend},
+            companies=[MauCompany(row[0], row[1], int(row[2])) for row in companies],
+            users=[MauUser(row[0], row[1], row[2], row[3], row[4], int(row[5])) for row in users],
+            tickets=[MauTicket(row[0], row[1], row[2], row[3]) for row in tickets],
+            timings_ms=timings,
+        )

@@ -103,10 +103,8 @@ def main() -> None:
             ]
     finally:
         server.stop()
-    header = (
-        f"{events:,} demo events (scale {args.scale}, {args.days} days), "
-        f"{args.requests} requests each, concurrency 1"
-    )
+    made = f"{args.db}" if args.db else f"scale {args.scale}, {args.days} days"
+    header = f"{events:,} demo events ({made}), {args.requests} requests each, concurrency 1"
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latency.json").write_text(
         json.dumps(

@@ -12,6 +12,7 @@ from usagelens.directory.endpoints import router as directory_router
 from usagelens.health.endpoints import router as health_router
 from usagelens.ingest.endpoints import router as ingest_router
 from usagelens.ingest.writer import GroupCommitWriter
+from usagelens.mau.charge_endpoints import router as charge_router
 from usagelens.mau.endpoints import router as mau_router
 from usagelens.pricing.endpoints import router as pricing_router
 from usagelens.settings import Settings
@@ -63,8 +64,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Usage analytics and metering for AI agents, bots, voice and messaging.",
         lifespan=lifespan,
     )
-    routers = (health_router, ingest_router, directory_router, admin_router, pricing_router)
-    for router in (*routers, usage_router, mau_router):
+    routers = (
+        health_router,
+        ingest_router,
+        directory_router,
+        admin_router,
+        pricing_router,
+    )
+    for router in (*routers, usage_router, mau_router, charge_router):
         app.include_router(router)
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)

@@ -3,7 +3,7 @@
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import WithJsonSchema
 from starlette.concurrency import run_in_threadpool
 
@@ -106,10 +106,12 @@ async def end_user_teams_detail(
     months: MonthsParam = None,
     limit: LimitParam = None,
     cursor: CursorParam = None,
-) -> EndUserTeamsDetailResponse:
+) -> Response:
     started = time.perf_counter()
     assert principal.tenant_id is not None
     params = DetailParams(month=month, months=months, limit=limit, cursor=cursor)
-    return await run_in_threadpool(
+    found = await run_in_threadpool(
         detail, backend, settings, principal.tenant_id, params, request_id(request), started
     )
+    # Already a validated model: serialise it once, not again through `response_model`.
+    return Response(found.model_dump_json(), media_type="application/json")

@@ -16,7 +16,7 @@ from usagelens.mau.charge import card_in_force, month_charge
 from usagelens.mau.cursor import Page
 from usagelens.mau.endpoints import MonthParam
 from usagelens.mau.schemas import BillingErrorResponse
-from usagelens.mau.service import Month, _read, parse_month
+from usagelens.mau.service import Month, parse_month, read_month
 from usagelens.pricing.ratecard import local_midnight, rate_card_versions
 from usagelens.storage.base import Backend
 from usagelens.web.dependencies import BackendDep, BillingReaderDep
@@ -109,7 +109,7 @@ def usage(backend: Backend, tenant_id: int, raw_month: str | None, request_id: s
     # The detail endpoint's count, read the same way; two months of trend for a projection.
     months = 2 if is_current else 1
     page = Page(tenant.tenant_id, str(month), months, 0, 0)
-    found, query_seconds = _read(backend, tenant, month, months, zone, page)
+    found, query_seconds = read_month(backend, tenant, month, months, zone, page)
     active = found.trend.get(month.first_day, 0)
     previous = found.trend.get(month.plus(-1).first_day, 0) if is_current else None
 

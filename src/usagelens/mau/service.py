@@ -155,7 +155,7 @@ def detail(
             raise BillingError(400, "invalid_cursor", str(error), {"parameter": "cursor"}) from None
         page = Page(page.tenant_id, page.month, months, limit, offset)
 
-    found, query_seconds = _read(backend, tenant, month, months, zone, page)
+    found, query_seconds = read_month(backend, tenant, month, months, zone, page)
     has_more = len(found.users) > limit
     next_cursor = None
     if has_more:
@@ -179,9 +179,11 @@ def detail(
     return EndUserTeamsDetailResponse(data=data, meta=meta)
 
 
-def _read(
+def read_month(
     queries: MauQueries, tenant: Tenant, month: Month, months: int, zone: ZoneInfo, page: Page
 ) -> tuple[MauMonth, float]:
+    """A month's figures, read from one snapshot, and the seconds the read took; shared by the
+    detail and the charge endpoints."""
     query = MauMonthQuery(
         tenant_id=tenant.tenant_id,
         month=month.first_day,

@@ -19,7 +19,6 @@ from usagelens.ingest.schemas import (
 )
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MICROSECOND = timedelta(microseconds=1)
 
 EVENT_SCHEMA = pa.schema(
     [
@@ -100,10 +99,6 @@ def id_hash(event_id: str) -> int:
     """A stable 64-bit hash of an id (XXH3, whose output is frozen by its specification):
     stored hashes must keep matching new ones across releases."""
     return xxh3_64_intdigest(event_id.encode())
-
-
-def to_micros(moment: datetime) -> int:
-    return (moment - EPOCH) // MICROSECOND
 
 
 TenantResolver = Callable[[AnyEvent], "int | str"]

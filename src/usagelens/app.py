@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from usagelens import __version__
+from usagelens.analytics.endpoints import router as analytics_router
 from usagelens.auth.oidc import OidcVerifier
 from usagelens.auth.service import Authenticator
 from usagelens.directory.endpoints import router as directory_router
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         directory_router,
         admin_router,
         pricing_router,
+        analytics_router,
     )
     for router in (*routers, usage_router, mau_router, charge_router):
         app.include_router(router)

@@ -6,6 +6,7 @@ from typing import Protocol
 
 import pyarrow as pa
 
+from usagelens.analytics.queries import AnalyticsQueries
 from usagelens.auth.models import ApiKey
 from usagelens.directory.models import Agent, Organization, User
 from usagelens.mau.queries import MauQueries
@@ -38,7 +39,7 @@ class TenantExists(ValueError):
     pass
 
 
-class Backend(MauQueries, RateCardQueries, UsageQueries, Protocol):
+class Backend(AnalyticsQueries, MauQueries, RateCardQueries, UsageQueries, Protocol):
     def close(self) -> None: ...
 
     # tenants and keys

@@ -1,0 +1,224 @@
+"""Pricing rollup sums exactly, then rounding each reported figure once (BRIEF §4 Money).
+
+Each (organization, user) key's quantities come per rate card version; each version's prices
+apply to its own quantities. The exact cost of a component is accumulated over
+the versions as an exact decimal numerator over a fixed denominator (voice per second is
+seconds x price / 60, storage gb_hours x price / 730, API requests x price / 1000), so the only
+division is the one that rounds, done exactly in integers, half-up, to the currency's minor unit.
+
+- messaging: segments x per-segment price (SMS and MMS, outbound and inbound);
+- voice: seconds x voice_per_minute / 60, or with ``voice_rounding = "per_started_minute"``
+  the calls' started minutes (each call rounded up to whole minutes) x voice_per_minute;
+- API: requests x api_requests_per_1000 / 1000; storage: gb_hours x storage_per_gb_month / 730;
+- phone rental and purchase: events x price; brand registration: events x price;
+- knowledge bases: ``kb_monthly_cost`` = knowledge_base events x kb_monthly, ``kb_usage_cost`` =
+  kb_usage minutes x kb_per_minute, each rounded; ``kb_cost`` is the sum of the two.
+
+``total_cost`` is the sum of the reported (rounded) components, and a group's figures are the
+sums of its members' reported figures, so everything shown adds up to the cent.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+from decimal import (
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
+
+from usagelens.analytics.queries import UsageSums
+from usagelens.pricing.ratecard import GB_HOURS_PER_GB_MONTH, RateCard
+
+MONEY_FIELDS = (
+    "messaging_cost",
+    "voice_cost",
+    "api_request_cost",
+    "api_storage_cost",
+    "phone_rental_cost",
+    "phone_purchase_cost",
+    "kb_monthly_cost",
+    "kb_usage_cost",
+    "brand_registration_cost",
+)
+
+
+# Enough digits for any product of a quantity (up to 10^12 per event, summed) and a price (12
+# digits each side of the point); the Inexact trap turns any rounding into an error, never a cent.
+_EXACT = Context(prec=100, rounding=ROUND_HALF_UP, traps=[Inexact, InvalidOperation, Overflow])
+
+
+def round_half_up(numerator: Decimal, denominator: int, minor_unit: Decimal) -> Decimal:
+    """``numerator / denominator`` (not negative) rounded half-up to a multiple of
+    ``minor_unit``, exactly: in integers, ``floor((2n + d*m) / (2*d*m))`` units."""
+    with localcontext(_EXACT):
+        return _round_half_up(numerator, denominator, minor_unit)
+
+
+def _round_half_up(numerator: Decimal, denominator: int, minor_unit: Decimal) -> Decimal:
+    """`round_half_up`, in a context that is already `_EXACT`."""
+    if denominator == 1 and numerator.as_tuple().exponent == minor_unit.as_tuple().exponent:
+        return numerator  # already a multiple of the minor unit, as written
+    step = denominator * minor_unit
+    whole = (2 * numerator + step) // (2 * step)
+    return whole * minor_unit
+
+
+@dataclass
+class Quantities:
+    """What a row counts (all rate card versions together)."""
+
+    sms_sent: int = 0
+    sms_received: int = 0
+    mms_sent: int = 0
+    mms_received: int = 0
+    voice_calls: int = 0
+    voice_seconds: int = 0
+    api_requests: int = 0
+    phone_rentals: int = 0
+    phone_purchases: int = 0
+    kb_count: int = 0
+    kb_minutes: Decimal = Decimal(0)
+    brand_registrations: int = 0
+
+    def add(self, other: "Quantities") -> None:
+        for item in fields(self):
+            setattr(self, item.name, getattr(self, item.name) + getattr(other, item.name))
+
+    def add_sums(self, sums: UsageSums) -> None:
+        self.sms_sent += sums.sms_out_messages
+        self.sms_received += sums.sms_in_messages
+        self.mms_sent += sums.mms_out_messages
+        self.mms_received += sums.mms_in_messages
+        self.voice_calls += sums.voice_calls
+        self.voice_seconds += sums.voice_seconds
+        self.api_requests += sums.api_requests
+        self.phone_rentals += sums.phone_rentals
+        self.phone_purchases += sums.phone_purchases
+        self.kb_count += sums.kb_count
+        self.kb_minutes += sums.kb_minutes
+        self.brand_registrations += sums.brand_registrations
+
+
+# Each component's exact cost is its numerator (a sum of exact decimal products) over this.
+DENOMINATORS = {
+    "messaging": 1,
+    "voice": 60,
+    "api_request": 1000,
+    "api_storage": GB_HOURS_PER_GB_MONTH,
+    "phone_rental": 1,
+    "phone_purchase": 1,
+    "kb_monthly": 1,
+    "kb_usage": 1,
+    "brand_registration": 1,
+}
+
+
+@dataclass
+class ExactCosts:
+    """Exact costs of one row's components before rounding, as numerators over
+    `DENOMINATORS` (so that no division is done before the one that rounds)."""
+
+    messaging: Decimal = Decimal(0)
+    voice: Decimal = Decimal(0)  # over 60
+    api_request: Decimal = Decimal(0)  # over 1000
+    api_storage: Decimal = Decimal(0)  # over 730
+    phone_rental: Decimal = Decimal(0)
+    phone_purchase: Decimal = Decimal(0)
+    kb_monthly: Decimal = Decimal(0)
+    kb_usage: Decimal = Decimal(0)
+    brand_registration: Decimal = Decimal(0)
+
+    def add_sums(self, sums: UsageSums, card: RateCard) -> None:
+        with localcontext(_EXACT):
+            self.messaging += (
+                sums.sms_out_segments * card.sms_outbound
+                + sums.sms_in_segments * card.sms_inbound
+                + sums.mms_out_segments * card.mms_outbound
+                + sums.mms_in_segments * card.mms_inbound
+            )
+            if card.voice_rounding == "per_started_minute":
+                self.voice += sums.voice_started_minutes * 60 * card.voice_per_minute
+            else:
+                self.voice += sums.voice_seconds * card.voice_per_minute
+            self.api_request += sums.api_requests * card.api_requests_per_1000
+            self.api_storage += sums.storage_gb_hours * card.storage_per_gb_month
+            self.phone_rental += sums.phone_rentals * card.phone_rental
+            self.phone_purchase += sums.phone_purchases * card.phone_purchase
+            self.kb_monthly += sums.kb_count * card.kb_monthly
+            self.kb_usage += sums.kb_minutes * card.kb_per_minute
+            self.brand_registration += sums.brand_registrations * card.brand_registration
+
+
+@dataclass
+class Money:
+    """A row's reported figures, each already rounded to the minor unit."""
+
+    minor_unit: Decimal
+    messaging_cost: Decimal = field(init=False)
+    voice_cost: Decimal = field(init=False)
+    api_request_cost: Decimal = field(init=False)
+    api_storage_cost: Decimal = field(init=False)
+    phone_rental_cost: Decimal = field(init=False)
+    phone_purchase_cost: Decimal = field(init=False)
+    kb_monthly_cost: Decimal = field(init=False)
+    kb_usage_cost: Decimal = field(init=False)
+    brand_registration_cost: Decimal = field(init=False)
+
+    def __post_init__(self) -> None:
+        zero = Decimal(0) * self.minor_unit
+        for name in MONEY_FIELDS:
+            setattr(self, name, zero)
+
+    @classmethod
+    def rounded(cls, exact: ExactCosts, minor_unit: Decimal) -> "Money":
+        money = cls(minor_unit)
+        with localcontext(_EXACT):
+            for name in MONEY_FIELDS:
+                component = name.removesuffix("_cost")
+                numerator: Decimal = getattr(exact, component)
+                rounded = _round_half_up(numerator, DENOMINATORS[component], minor_unit)
+                setattr(money, name, rounded)
+        return money
+
+    def add(self, other: "Money") -> None:
+        for name in MONEY_FIELDS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @property
+    def kb_cost(self) -> Decimal:
+        return self.kb_monthly_cost + self.kb_usage_cost
+
+    @property
+    def total_cost(self) -> Decimal:
+        total: Decimal = sum((getattr(self, name) for name in MONEY_FIELDS), Decimal(0))
+        return total + Decimal(0) * self.minor_unit
+
+
+@dataclass
+class Row:
+    """One reported row (a user, an organization's own events, an organization, a tenant)."""
+
+    quantities: Quantities
+    money: Money
+
+    @classmethod
+    def zero(cls, minor_unit: Decimal) -> "Row":
+        return cls(Quantities(), Money(minor_unit))
+
+    @classmethod
+    def priced(cls, sums: Iterable[UsageSums], cards: list[RateCard], minor_unit: Decimal) -> "Row":
+        """One key's sums (one per version) priced and rounded."""
+        quantities = Quantities()
+        exact = ExactCosts()
+        for one in sums:
+            quantities.add_sums(one)
+            exact.add_sums(one, cards[one.version])
+        return cls(quantities, Money.rounded(exact, minor_unit))
+
+    def add(self, other: "Row") -> None:
+        self.quantities.add(other.quantities)
+        self.money.add(other.money)

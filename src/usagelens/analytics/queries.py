@@ -1,0 +1,74 @@
+"""What the seed 001 analytics need from storage: rollup sums per key and rate card version."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+QUANTITIES = (
+    "sms_out_messages",
+    "sms_out_segments",
+    "sms_in_messages",
+    "sms_in_segments",
+    "mms_out_messages",
+    "mms_out_segments",
+    "mms_in_messages",
+    "mms_in_segments",
+    "voice_calls",
+    "voice_seconds",
+    "voice_started_minutes",
+    "api_requests",
+    "storage_gb_hours",
+    "phone_rentals",
+    "phone_purchases",
+    "brand_registrations",
+    "kb_count",
+    "kb_minutes",
+)
+"""The measures of ``rollup_usage_15m`` that analytics price or count, in `UsageSums` order."""
+
+
+@dataclass(frozen=True)
+class UsageSums:
+    """The quantities of one (organization, user) in a range, of the buckets one rate card
+    version prices. ``user_id`` is ``""`` for the organization's events without a subject."""
+
+    organization_id: str
+    user_id: str
+    version: int  # index into the version starts the query was given
+    sms_out_messages: int = 0
+    sms_out_segments: int = 0
+    sms_in_messages: int = 0
+    sms_in_segments: int = 0
+    mms_out_messages: int = 0
+    mms_out_segments: int = 0
+    mms_in_messages: int = 0
+    mms_in_segments: int = 0
+    voice_calls: int = 0
+    voice_seconds: int = 0
+    voice_started_minutes: int = 0
+    api_requests: int = 0
+    storage_gb_hours: Decimal = Decimal(0)
+    phone_rentals: int = 0
+    phone_purchases: int = 0
+    brand_registrations: int = 0
+    kb_count: int = 0
+    kb_minutes: Decimal = Decimal(0)
+
+
+class AnalyticsQueries(Protocol):
+    def usage_sums(
+        self,
+        tenant_id: int,
+        version_starts: Sequence[datetime],
+        start: datetime | None,
+        end: datetime | None,
+        organization_id: str | None = None,
+        user_id: str | None = None,
+    ) -> list[UsageSums]:
+        """The tenant's usage quantities in ``[start, end)`` (naive UTC on the 15-minute grid;
+        None: unbounded), summed per organization, user and rate card version: the version of a
+        15-minute bucket is the latest of ``version_starts`` (sorted, the first one before any
+        event) not after the bucket's start. Optionally only one organization and/or user."""
+        ...

@@ -1,0 +1,393 @@
+"""Seed 001's analytics: parameters checked, rollup sums priced, rows assembled so they add up.
+
+Every figure is built bottom-up from (organization, user) keys: a user row is one key priced and
+rounded; an organization's figures are the sum of its users' rows plus the row of its own
+events (those without a subject, brand registrations among them); the tenant overview is the sum
+of its organizations. So each level adds up exactly to the level below.
+"""
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from usagelens.analytics.costs import Row
+from usagelens.analytics.queries import UsageSums
+from usagelens.analytics.schemas import (
+    CostBreakdown,
+    OrganizationAnalytics,
+    OrganizationCostBreakdown,
+    OrganizationsResponse,
+    OverviewResponse,
+    Period,
+    UsageResponse,
+    UserAnalytics,
+    UsersResponse,
+)
+from usagelens.directory.models import User
+from usagelens.pricing.ratecard import RateCard, local_midnight, rate_card_versions
+from usagelens.storage.base import Backend
+from usagelens.web.errors import AnalyticsError
+
+DEFAULT_DAYS = 30
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+@dataclass(frozen=True)
+class Range:
+    """Whole days of the tenant's zone, both inclusive, and the UTC instants they cover."""
+
+    start_date: date | None
+    end_date: date | None
+    start: datetime | None  # naive UTC, inclusive
+    end: datetime | None  # naive UTC, exclusive
+
+    @property
+    def period(self) -> Period:
+        return Period(self.start_date, self.end_date)
+
+
+@dataclass(frozen=True)
+class Pricing:
+    version_starts: list[datetime]
+    cards: list[RateCard]
+    currency: str
+    minor_unit: Decimal
+
+
+def _date(value: str | None, name: str) -> date | None:
+    if value is None or value == "":
+        return None
+    if not _ISO_DATE.fullmatch(value):
+        raise AnalyticsError(400, f"{name} must be a date as YYYY-MM-DD, not {value!r}")
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise AnalyticsError(400, f"{name} is not a valid date: {value!r}") from None
+    if day.year < 1970 or day.year > 9998:
+        raise AnalyticsError(400, f"{name} must be between 1970-01-01 and 9998-12-31")
+    return day
+
+
+def _tz(backend: Backend, tenant_id: int) -> str:
+    tenant = backend.tenant_by_id(tenant_id)
+    return tenant.tz if tenant is not None else "UTC"
+
+
+def _range(start_date: date | None, end_date: date | None, tz: str, defaults: bool) -> Range:
+    if defaults:
+        today = datetime.now(UTC).astimezone(ZoneInfo(tz)).date()
+        end_date = end_date or today
+        start_date = start_date or end_date - timedelta(days=DEFAULT_DAYS)
+    if start_date is not None and end_date is not None and start_date > end_date:
+        raise AnalyticsError(
+            400, f"start_date ({start_date}) must not be after end_date ({end_date})"
+        )
+    start = local_midnight(start_date, tz) if start_date is not None else None
+    end = local_midnight(end_date + timedelta(days=1), tz) if end_date is not None else None
+    return Range(start_date, end_date, start, end)
+
+
+def day_range(
+    backend: Backend,
+    tenant_id: int,
+    start_date: str | None,
+    end_date: str | None,
+    defaults: bool = True,
+) -> Range:
+    """The range of ``start_date``..``end_date`` (defaults: 30 days ago .. today, in the
+    tenant's zone, when ``defaults``; else unbounded on the side not given)."""
+    start = _date(start_date, "start_date")
+    end = _date(end_date, "end_date")
+    return _range(start, end, _tz(backend, tenant_id), defaults)
+
+
+def pricing(backend: Backend, tenant_id: int) -> Pricing:
+    versions = rate_card_versions(backend.rate_cards(tenant_id), _tz(backend, tenant_id))
+    latest = versions[-1][1]
+    return Pricing(
+        version_starts=[start for start, _ in versions],
+        cards=[card for _, card in versions],
+        currency=latest.currency,
+        minor_unit=latest.minor_unit(),
+    )
+
+
+def user_name(user: User | None, user_id: str) -> str:
+    if user is None:
+        return user_id
+    return user.email or user.name or user_id
+
+
+def _by_key(sums: Iterable[UsageSums]) -> dict[tuple[str, str], list[UsageSums]]:
+    grouped: dict[tuple[str, str], list[UsageSums]] = defaultdict(list)
+    for one in sums:
+        grouped[(one.organization_id, one.user_id)].append(one)
+    return grouped
+
+
+def _breakdown(row: Row) -> CostBreakdown:
+    q, m = row.quantities, row.money
+    return CostBreakdown(
+        messaging_cost=m.messaging_cost,
+        voice_cost=m.voice_cost,
+        api_request_cost=m.api_request_cost,
+        api_requests_count=q.api_requests,
+        api_storage_cost=m.api_storage_cost,
+        phone_rental_cost=m.phone_rental_cost,
+        phone_rental_count=q.phone_rentals,
+        phone_purchase_cost=m.phone_purchase_cost,
+        phone_purchase_count=q.phone_purchases,
+        kb_cost=m.kb_cost,
+        kb_count=q.kb_count,
+        kb_minutes=minutes(q.kb_minutes),
+    )
+
+
+def _organization_breakdown(row: Row) -> OrganizationCostBreakdown:
+    base = _breakdown(row)
+    return OrganizationCostBreakdown(
+        **{name: getattr(base, name) for name in base.__struct_fields__},
+        kb_monthly_cost=row.money.kb_monthly_cost,
+        kb_usage_cost=row.money.kb_usage_cost,
+        brand_registration_cost=row.money.brand_registration_cost,
+        brand_registration_count=row.quantities.brand_registrations,
+    )
+
+
+def minutes(value: Decimal) -> Decimal:
+    """Minutes as the page shows them: at least one decimal (``55.0``), no trailing zeros."""
+    normalized = value.normalize()
+    if normalized.as_tuple().exponent >= 0:  # type: ignore[operator]
+        return normalized.quantize(Decimal("0.1"))
+    return normalized
+
+
+# ---- /v1/analytics/users ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UserRows:
+    range: Range
+    organization_id: str
+    organization_name: str
+    rows: list[tuple[str, str, Row]]  # (user_id, user_name, row), sorted as the page wants
+
+
+def _organization_name(backend: Backend, tenant_id: int, organization_id: str) -> str:
+    found = backend.get_organization(tenant_id, organization_id)
+    if found is None:
+        raise AnalyticsError(404, f"organization {organization_id!r} not found")
+    return found.name or organization_id
+
+
+def _sorted_users(rows: dict[str, Row], names: dict[str, str]) -> list[tuple[str, str, Row]]:
+    listed = [(user_id, names[user_id], row) for user_id, row in rows.items()]
+    listed.sort(key=lambda item: (-item[2].money.total_cost, item[1], item[0]))
+    return listed
+
+
+def user_rows(
+    backend: Backend,
+    tenant_id: int,
+    organization_id: str | None,
+    start_date: str | None,
+    end_date: str | None,
+) -> UserRows:
+    if not organization_id:
+        raise AnalyticsError(400, "organization_id is required")
+    day_range_ = day_range(backend, tenant_id, start_date, end_date)
+    organization_name = _organization_name(backend, tenant_id, organization_id)
+    prices = pricing(backend, tenant_id)
+    sums = backend.usage_sums(
+        tenant_id, prices.version_starts, day_range_.start, day_range_.end, organization_id
+    )
+    directory = {user.user_id: user for user in backend.list_users(tenant_id, organization_id)}
+    rows: dict[str, Row] = {user_id: Row.zero(prices.minor_unit) for user_id in directory}
+    for (_, user_id), key_sums in _by_key(sums).items():
+        if user_id:
+            rows[user_id] = Row.priced(key_sums, prices.cards, prices.minor_unit)
+    if any(user_id not in directory for user_id in rows):
+        # Users with usage here whom the directory puts in another organization.
+        directory = {user.user_id: user for user in backend.list_users(tenant_id)}
+    names = {user_id: user_name(directory.get(user_id), user_id) for user_id in rows}
+    return UserRows(day_range_, organization_id, organization_name, _sorted_users(rows, names))
+
+
+def _user_analytics(user_id: str, name: str, row: Row) -> UserAnalytics:
+    q = row.quantities
+    return UserAnalytics(
+        user_id=user_id,
+        user_name=name,
+        total_sms_sent=q.sms_sent,
+        total_sms_received=q.sms_received,
+        total_mms_sent=q.mms_sent,
+        total_mms_received=q.mms_received,
+        total_voice_calls=q.voice_calls,
+        total_voice_seconds=q.voice_seconds,
+        cost_breakdown=_breakdown(row),
+        total_cost=row.money.total_cost,
+    )
+
+
+def users_response(found: UserRows) -> UsersResponse:
+    return UsersResponse(
+        success=True,
+        organization_id=found.organization_id,
+        organization_name=found.organization_name,
+        period=found.range.period,
+        users=[_user_analytics(user_id, name, row) for user_id, name, row in found.rows],
+    )
+
+
+# ---- /v1/analytics/organizations and /v1/analytics/overview --------------------------------
+
+
+@dataclass
+class OrganizationRow:
+    organization_id: str
+    organization_name: str
+    users: set[str]
+    row: Row
+
+
+def organization_rows(
+    backend: Backend, tenant_id: int, range_: Range
+) -> tuple[Pricing, list[OrganizationRow]]:
+    """Every organization of the tenant (the directory's, and any its events name), each the
+    sum of its users' rounded rows and its own events' rounded row."""
+    prices = pricing(backend, tenant_id)
+    sums = backend.usage_sums(tenant_id, prices.version_starts, range_.start, range_.end)
+    organizations: dict[str, OrganizationRow] = {
+        organization.organization_id: OrganizationRow(
+            organization.organization_id,
+            organization.name or organization.organization_id,
+            set(),
+            Row.zero(prices.minor_unit),
+        )
+        for organization in backend.list_organizations(tenant_id)
+    }
+
+    def of(organization_id: str) -> OrganizationRow:
+        if organization_id not in organizations:
+            organizations[organization_id] = OrganizationRow(
+                organization_id, organization_id, set(), Row.zero(prices.minor_unit)
+            )
+        return organizations[organization_id]
+
+    for user in backend.list_users(tenant_id):
+        if user.organization_id is not None:
+            of(user.organization_id).users.add(user.user_id)
+    for (organization_id, user_id), key_sums in _by_key(sums).items():
+        organization = of(organization_id)
+        if user_id:
+            organization.users.add(user_id)
+        organization.row.add(Row.priced(key_sums, prices.cards, prices.minor_unit))
+    listed = sorted(
+        organizations.values(),
+        key=lambda o: (-o.row.money.total_cost, o.organization_name, o.organization_id),
+    )
+    return prices, listed
+
+
+def _organization_analytics(organization: OrganizationRow) -> OrganizationAnalytics:
+    q = organization.row.quantities
+    return OrganizationAnalytics(
+        organization_id=organization.organization_id,
+        organization_name=organization.organization_name,
+        users_count=len(organization.users),
+        total_sms_sent=q.sms_sent,
+        total_sms_received=q.sms_received,
+        total_mms_sent=q.mms_sent,
+        total_mms_received=q.mms_received,
+        total_voice_calls=q.voice_calls,
+        total_voice_seconds=q.voice_seconds,
+        cost_breakdown=_organization_breakdown(organization.row),
+        total_cost=organization.row.money.total_cost,
+    )
+
+
+def organizations_response(
+    backend: Backend, tenant_id: int, start_date: str | None, end_date: str | None
+) -> OrganizationsResponse:
+    range_ = day_range(backend, tenant_id, start_date, end_date)
+    prices, organizations = organization_rows(backend, tenant_id, range_)
+    return OrganizationsResponse(
+        success=True,
+        period=range_.period,
+        currency=prices.currency,
+        organizations=[_organization_analytics(o) for o in organizations],
+    )
+
+
+def overview_response(
+    backend: Backend, tenant_id: int, start_date: str | None, end_date: str | None
+) -> OverviewResponse:
+    range_ = day_range(backend, tenant_id, start_date, end_date)
+    prices, organizations = organization_rows(backend, tenant_id, range_)
+    total = Row.zero(prices.minor_unit)
+    users: set[str] = set()
+    for organization in organizations:
+        total.add(organization.row)
+        users |= organization.users
+    q = total.quantities
+    return OverviewResponse(
+        success=True,
+        period=range_.period,
+        currency=prices.currency,
+        organizations_count=len(organizations),
+        users_count=len(users),
+        total_sms_sent=q.sms_sent,
+        total_sms_received=q.sms_received,
+        total_mms_sent=q.mms_sent,
+        total_mms_received=q.mms_received,
+        total_voice_calls=q.voice_calls,
+        total_voice_seconds=q.voice_seconds,
+        cost_breakdown=_organization_breakdown(total),
+        total_cost=total.money.total_cost,
+    )
+
+
+# ---- /v1/analytics/usage ---------------------------------------------------------------------
+
+
+def usage_response(
+    backend: Backend,
+    tenant_id: int,
+    organization_id: str | None,
+    user_id: str | None,
+    start_date: str | None,
+    end_date: str | None,
+) -> UsageResponse:
+    organization_id = organization_id or None
+    user_id = user_id or None
+    if organization_id is None and user_id is None:
+        raise AnalyticsError(400, "organization_id or user_id is required")
+    range_ = day_range(backend, tenant_id, start_date, end_date, defaults=False)
+    if organization_id is not None:
+        _organization_name(backend, tenant_id, organization_id)
+    if user_id is not None and backend.get_user(tenant_id, user_id) is None:
+        raise AnalyticsError(404, f"user {user_id!r} not found")
+    sums = backend.usage_sums(
+        tenant_id, [datetime(1970, 1, 1)], range_.start, range_.end, organization_id, user_id
+    )
+    sms_out = sum(s.sms_out_segments for s in sums)
+    sms_in = sum(s.sms_in_segments for s in sums)
+    mms_out = sum(s.mms_out_segments for s in sums)
+    mms_in = sum(s.mms_in_segments for s in sums)
+    return UsageResponse(
+        success=True,
+        organization_id=organization_id,
+        user_id=user_id,
+        period=range_.period,
+        sms_outbound_segments=sms_out,
+        sms_inbound_segments=sms_in,
+        sms_total_segments=sms_out + sms_in,
+        mms_outbound_segments=mms_out,
+        mms_inbound_segments=mms_in,
+        mms_total_segments=mms_out + mms_in,
+        voice_seconds=sum(s.voice_seconds for s in sums),
+    )

@@ -1,0 +1,80 @@
+"""Seed 001's analytics from the DuckDB file: 15-minute usage rollups summed per organization,
+user and rate card version (prices are applied by the service, in exact decimals)."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from usagelens.analytics.queries import QUANTITIES, UsageSums
+from usagelens.storage.duckdb.database import Database
+
+_DECIMAL_QUANTITIES = ("storage_gb_hours", "kb_minutes")
+
+
+def _sum(column: str) -> str:
+    if column in _DECIMAL_QUANTITIES:
+        return f"sum(r.{column})"
+    return f"sum(r.{column})::BIGINT"
+
+
+class AnalyticsStore(Database):
+    def usage_sums(
+        self,
+        tenant_id: int,
+        version_starts: Sequence[datetime],
+        start: datetime | None,
+        end: datetime | None,
+        organization_id: str | None = None,
+        user_id: str | None = None,
+    ) -> list[UsageSums]:
+        if not version_starts:
+            return []
+        if start is not None and end is not None and start >= end:
+            return []
+        where = ["tenant_id = $tenant"]
+        params: dict[str, Any] = {
+            "tenant": tenant_id,
+            "starts": list(version_starts),
+            "indexes": list(range(len(version_starts))),
+        }
+        if start is not None:
+            where.append("bucket >= $start")
+            params["start"] = start
+        if end is not None:
+            where.append("bucket < $end")
+            params["end"] = end
+        if organization_id is not None:
+            where.append("organization_id = $organization")
+            params["organization"] = organization_id
+        if user_id is not None:
+            where.append("user_id = $user")
+            params["user"] = user_id
+        sums = ", ".join(_sum(column) for column in QUANTITIES)
+        rows = f"SELECT * FROM rollup_usage_15m WHERE {' AND '.join(where)}"
+        if len(version_starts) == 1:
+            # One version prices everything (its start is before any event): no join needed.
+            del params["starts"], params["indexes"]
+            sql = f"""
+                SELECT r.organization_id, r.user_id, 0, {sums}
+                FROM ({rows}) r
+                GROUP BY ALL
+                ORDER BY ALL
+            """
+        else:
+            sql = f"""
+                WITH versions AS (
+                    SELECT unnest($starts) AS version_start, unnest($indexes) AS version
+                )
+                SELECT r.organization_id, r.user_id, v.version, {sums}
+                FROM ({rows}) r ASOF JOIN versions v ON r.bucket >= v.version_start
+                GROUP BY ALL
+                ORDER BY ALL
+            """
+        found = []
+        for row in self._rows(sql, params):
+            values: dict[str, Any] = {}
+            for column, value in zip(QUANTITIES, row[3:], strict=True):
+                values[column] = Decimal(value) if column in _DECIMAL_QUANTITIES else int(value)
+            found.append(UsageSums(str(row[0]), str(row[1]), int(row[2]), **values))
+        return found

@@ -1,0 +1,46 @@
+"""Exact half-up rounding of numerator / denominator, checked against `Fraction` arithmetic."""
+
+import random
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+
+from usagelens.analytics.costs import round_half_up
+
+
+def reference(value: Fraction, minor_unit: Decimal) -> Decimal:
+    units = value / Fraction(minor_unit)
+    whole = (units.numerator * 2 + units.denominator) // (units.denominator * 2)
+    return Decimal(whole) * minor_unit
+
+
+@pytest.mark.parametrize(
+    ("numerator", "denominator", "minor_unit", "expected"),
+    [
+        ("0.005", 1, "0.01", "0.01"),  # a tie rounds up
+        ("0.0049999", 1, "0.01", "0.00"),
+        ("0.3", 60, "0.01", "0.01"),  # 0.005 exactly: a tie
+        ("0.29999", 60, "0.01", "0.00"),
+        ("3.65", 730, "0.01", "0.01"),  # 0.005 exactly
+        ("0", 1, "0.01", "0.00"),
+        ("125.50", 1, "0.01", "125.50"),
+        ("2.5", 1, "1", "3"),  # JPY
+        ("0.0005", 1, "0.001", "0.001"),  # KWD
+    ],
+)
+def test_known_values(numerator: str, denominator: int, minor_unit: str, expected: str) -> None:
+    found = round_half_up(Decimal(numerator), denominator, Decimal(minor_unit))
+    assert str(found) == expected
+
+
+def test_random_values_match_fractions() -> None:
+    rng = random.Random(4)
+    for _ in range(5000):
+        numerator = Decimal(rng.randint(0, 10**15)).scaleb(-rng.randint(0, 12))
+        denominator = rng.choice([1, 60, 730, 1000])
+        minor_unit = Decimal(rng.choice(["0.01", "1", "0.001"]))
+        expected = reference(Fraction(numerator) / denominator, minor_unit)
+        found = round_half_up(numerator, denominator, minor_unit)
+        assert found == expected
+        assert found.as_tuple().exponent == minor_unit.as_tuple().exponent

@@ -47,24 +47,20 @@ MONEY_FIELDS = (
 
 
 # Enough digits for any product of a quantity (up to 10^12 per event, summed) and a price (12
-# digits each side of the point); the Inexact trap turns any rounding into an error, never a cent.
+# digits each side of the point); the Inexact trap turns any rounding of a sum or product into
+# an error, never a lost cent.
 _EXACT = Context(prec=100, rounding=ROUND_HALF_UP, traps=[Inexact, InvalidOperation, Overflow])
+# For the one division that rounds. A quotient by 60, 730 or 1000 either terminates within 100
+# digits (then it is exact) or never does, and then it is at least 10^-50 (relative) away from any
+# half-cent boundary at our magnitudes, far more than the 10^-99 error of 100 digits: half-up
+# rounding of the 100-digit quotient is the half-up rounding of the exact one.
+_DIVIDE = Context(prec=100, rounding=ROUND_HALF_UP, traps=[InvalidOperation, Overflow])
 
 
 def round_half_up(numerator: Decimal, denominator: int, minor_unit: Decimal) -> Decimal:
     """``numerator / denominator`` (not negative) rounded half-up to a multiple of
-    ``minor_unit``, exactly: in integers, ``floor((2n + d*m) / (2*d*m))`` units."""
-    with localcontext(_EXACT):
-        return _round_half_up(numerator, denominator, minor_unit)
-
-
-def _round_half_up(numerator: Decimal, denominator: int, minor_unit: Decimal) -> Decimal:
-    """`round_half_up`, in a context that is already `_EXACT`."""
-    if denominator == 1 and numerator.as_tuple().exponent == minor_unit.as_tuple().exponent:
-        return numerator  # already a multiple of the minor unit, as written
-    step = denominator * minor_unit
-    whole = (2 * numerator + step) // (2 * step)
-    return whole * minor_unit
+    ``minor_unit``."""
+    return (_DIVIDE.divide(numerator, denominator)).quantize(minor_unit, context=_DIVIDE)
 
 
 @dataclass
@@ -153,6 +149,12 @@ class ExactCosts:
             self.brand_registration += sums.brand_registrations * card.brand_registration
 
 
+_ROUNDED = tuple(
+    (name, name.removesuffix("_cost"), DENOMINATORS[name.removesuffix("_cost")])
+    for name in MONEY_FIELDS
+)
+
+
 @dataclass
 class Money:
     """A row's reported figures, each already rounded to the minor unit."""
@@ -176,12 +178,10 @@ class Money:
     @classmethod
     def rounded(cls, exact: ExactCosts, minor_unit: Decimal) -> "Money":
         money = cls(minor_unit)
-        with localcontext(_EXACT):
-            for name in MONEY_FIELDS:
-                component = name.removesuffix("_cost")
-                numerator: Decimal = getattr(exact, component)
-                rounded = _round_half_up(numerator, DENOMINATORS[component], minor_unit)
-                setattr(money, name, rounded)
+        for name, component, denominator in _ROUNDED:
+            numerator: Decimal = getattr(exact, component)
+            if numerator:
+                setattr(money, name, round_half_up(numerator, denominator, minor_unit))
         return money
 
     def add(self, other: "Money") -> None:

@@ -70,6 +70,9 @@ def query_mix(now: datetime) -> list[tuple[str, str]]:
             "MAU detail, current month, 6-month trend",
             f"/public-api/billing/end-user-teams/detail?month={month}&months=6",
         ),
+        ("MAU charge, current month", f"/public-api/billing/end-user-teams-usage?month={month}"),
+        ("costs per user of org_acme, 30 days", "/v1/analytics/users?organization_id=org_acme"),
+        ("tenant overview, 30 days", "/v1/analytics/overview"),
     ]
 
 

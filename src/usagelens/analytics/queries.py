@@ -1,32 +1,10 @@
 """What the seed 001 analytics need from storage: rollup sums per key and rate card version."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
-
-QUANTITIES = (
-    "sms_out_messages",
-    "sms_out_segments",
-    "sms_in_messages",
-    "sms_in_segments",
-    "mms_out_messages",
-    "mms_out_segments",
-    "mms_in_messages",
-    "mms_in_segments",
-    "voice_calls",
-    "voice_seconds",
-    "voice_started_minutes",
-    "api_requests",
-    "storage_gb_hours",
-    "phone_rentals",
-    "phone_purchases",
-    "brand_registrations",
-    "kb_count",
-    "kb_minutes",
-)
-"""The measures of ``rollup_usage_15m`` that analytics price or count, in `UsageSums` order."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +33,11 @@ class UsageSums:
     brand_registrations: int = 0
     kb_count: int = 0
     kb_minutes: Decimal = Decimal(0)
+
+
+QUANTITIES: tuple[str, ...] = tuple(item.name for item in fields(UsageSums))[3:]
+"""The measures of ``rollup_usage_15m`` that analytics price or count, in `UsageSums` order
+(storage answers rows in this order)."""
 
 
 class AnalyticsQueries(Protocol):

@@ -3,7 +3,6 @@ user and rate card version (prices are applied by the service, in exact decimals
 
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from usagelens.analytics.queries import QUANTITIES, UsageSums
@@ -71,10 +70,5 @@ class AnalyticsStore(Database):
                 GROUP BY ALL
                 ORDER BY ALL
             """
-        found = []
-        for row in self._rows(sql, params):
-            values: dict[str, Any] = {}
-            for column, value in zip(QUANTITIES, row[3:], strict=True):
-                values[column] = Decimal(value) if column in _DECIMAL_QUANTITIES else int(value)
-            found.append(UsageSums(str(row[0]), str(row[1]), int(row[2]), **values))
-        return found
+        # DuckDB already answers Python ints and Decimals, in QUANTITIES' order.
+        return [UsageSums(*row) for row in self._rows(sql, params)]

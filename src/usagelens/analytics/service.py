@@ -161,7 +161,8 @@ def _organization_breakdown(row: Row) -> OrganizationCostBreakdown:
 def minutes(value: Decimal) -> Decimal:
     """Minutes as the page shows them: at least one decimal (``55.0``), no trailing zeros."""
     normalized = value.normalize()
-    if normalized.as_tuple().exponent >= 0:  # type: ignore[operator]
+    exponent = normalized.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= 0:
         return normalized.quantize(Decimal("0.1"))
     return normalized
 

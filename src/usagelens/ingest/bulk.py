@@ -157,8 +157,8 @@ def load_file(
 ) -> BulkReport:
     """Load ``path``; ``on_chunk(position, events)`` reports progress after each commit."""
     is_array = _is_json_array(path)
-    print_ = fingerprint(path)
-    saved = backend.checkpoint(print_)
+    file_print = fingerprint(path)
+    saved = backend.checkpoint(file_print)
     start = saved.offset_bytes if saved else 0
     report = BulkReport(resumed_from=start, events_read=saved.events_seen if saved else 0)
     chunks = (_array_chunks if is_array else _ndjson_chunks)(path, start, chunk_events)
@@ -168,7 +168,7 @@ def load_file(
             where = [_position(chunk, e.index - first_index, is_array) for e in table.errors]
             raise BulkInvalid(table, where, report)
         report.events_read += len(chunk.lines)
-        checkpoint = Checkpoint(print_, str(path), chunk.end_offset, report.events_read)
+        checkpoint = Checkpoint(file_print, str(path), chunk.end_offset, report.events_read)
         (result,) = backend.append_events([table], checkpoint)
         report.accepted += result.accepted
         report.duplicates += result.duplicates

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DB ?= usagelens.duckdb
 
-.PHONY: setup run demo serve test lint bench-ingest clean
+.PHONY: setup run demo serve test lint bench-ingest bench-quick clean
 
 setup: $(VENV)/.installed
 
@@ -36,6 +36,11 @@ test: lint
 
 bench-ingest: setup
 	$(BIN)/python -m bench.ingest
+
+## usagelens against DuckDB raw scan, PostgreSQL and chDB on ~1M events; writes bench/RESULTS.md
+bench-quick: setup
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m bench.baselines
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -13,6 +13,9 @@ class AuthFailure:
     message: str
 
 
+_MAX_CACHED_KEYS = 10_000
+
+
 class Authenticator:
     """API keys are looked up by digest (a revoked or unknown key is refused the same way);
     access tokens, where accepted, are verified and their tenant claim mapped to a tenant."""
@@ -21,6 +24,10 @@ class Authenticator:
         self, backend: Backend, prefix: str, token_verifier: TokenVerifier | None = None
     ) -> None:
         self._backend = backend
+        # Active keys already seen, by digest: a request then costs no database read. Only this
+        # process writes the file while it serves, so `forget_keys` after a revocation keeps it
+        # exact; unknown digests are never cached, so a new key works at once.
+        self._active: dict[str, ApiKey] = {}
         self._prefix = prefix
         self._token_verifier = token_verifier
 
@@ -45,14 +52,21 @@ class Authenticator:
             if accept_tokens and self._token_verifier is not None and not x_api_key:
                 return self._from_token(token)
             return AuthFailure("invalid API key")
-        stored = self._backend.key_by_hash(keys.digest(token))
+        digest = keys.digest(token)
+        stored = self._active.get(digest) or self._backend.key_by_hash(digest)
         if (
             stored is None
             or stored.revoked_at is not None
             or not keys.matches(token, stored.key_hash)
         ):
             return AuthFailure("invalid API key")
+        if len(self._active) < _MAX_CACHED_KEYS:
+            self._active[digest] = stored
         return _principal(stored)
+
+    def forget_keys(self) -> None:
+        """Drop the cached keys: called after any key is revoked."""
+        self._active.clear()
 
     def _from_token(self, token: str) -> Principal | AuthFailure:
         assert self._token_verifier is not None

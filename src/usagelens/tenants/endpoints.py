@@ -1,9 +1,10 @@
 """The admin API (operator keys): tenants, keys and rollup rebuilds on a running server."""
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from usagelens.auth.issuing import issue_key
+from usagelens.auth.service import Authenticator
 from usagelens.storage.base import TenantExists
 from usagelens.tenants.schemas import (
     KeyIn,
@@ -69,9 +70,13 @@ async def get_keys(_: OperatorCallerDep, backend: BackendDep) -> KeyList:
 
 
 @router.delete("/keys/{key_id}", status_code=204)
-async def delete_key(key_id: str, _: OperatorCallerDep, backend: BackendDep) -> Response:
+async def delete_key(
+    key_id: str, request: Request, _: OperatorCallerDep, backend: BackendDep
+) -> Response:
     if not await run_in_threadpool(backend.revoke_key, key_id):
         raise HTTPException(404, f"no active key {key_id!r}")
+    authenticator: Authenticator = request.app.state.authenticator
+    authenticator.forget_keys()
     return Response(status_code=204)
 
 

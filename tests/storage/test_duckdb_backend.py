@@ -8,11 +8,10 @@ then appended to ``DuckDBBackend`` directly. Expected values are computed here i
 import random
 import tempfile
 import threading
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta, timezone
-from decimal import Decimal
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,244 +22,23 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.rollup_reference import (
+    OFFSETS,
+    ORGS,
+    TYPES,
+    USERS,
+    Event,
+    Rollups,
+    distinct,
+    expected_rollups,
+    make_events,
+    stored_rollups,
+)
 from usagelens.directory.models import Agent, DirectoryError, Organization, User
 from usagelens.ingest.rows import build_batch
 from usagelens.ingest.schemas import decode_event
 from usagelens.storage.base import AppendResult
 from usagelens.storage.duckdb.backend import DuckDBBackend
-
-Event = dict[str, Any]
-Measures = dict[str, int | Decimal]
-Rollups = dict[str, dict[tuple[Any, ...], Measures]]
-
-TYPES = (
-    "conversation",
-    "sms",
-    "mms",
-    "voice_call",
-    "api_request",
-    "storage",
-    "phone_rental",
-    "phone_purchase",
-    "brand_registration",
-    "knowledge_base",
-    "kb_usage",
-    "bot_message",
-    "ticket",
-)
-ORGS = ("org-a", "org-b", "org-c")
-USERS = ("u1", "u2", "u3", "u4", "u5")
-OFFSETS = (
-    UTC,
-    timezone(timedelta(hours=5, minutes=45)),
-    timezone(timedelta(hours=-3, minutes=-30)),
-    timezone(timedelta(hours=9)),
-)
-# Kathmandu's March starts at 2024-02-29T18:15Z: events straddle that month boundary.
-AROUND = datetime(2024, 2, 29, 18, 15, tzinfo=UTC)
-
-USAGE_COLUMNS = (
-    "sms_out_messages",
-    "sms_out_segments",
-    "sms_in_messages",
-    "sms_in_segments",
-    "mms_out_messages",
-    "mms_out_segments",
-    "mms_in_messages",
-    "mms_in_segments",
-    "voice_calls",
-    "voice_seconds",
-    "voice_started_minutes",
-    "api_requests",
-    "storage_gb_hours",
-    "phone_rentals",
-    "phone_purchases",
-    "brand_registrations",
-    "kb_count",
-    "kb_minutes",
-    "bot_messages",
-    "tickets",
-)
-
-
-# events --------------------------------------------------------------------------------------
-
-
-def make_event(rng: random.Random, event_id: str) -> Event:
-    """One random, valid event of a random built-in type, as JSON sent over the wire."""
-    kind = rng.choice(TYPES)
-    moment = AROUND + timedelta(seconds=rng.randrange(-2 * 86400, 2 * 86400))
-    if rng.random() < 0.3:
-        moment += timedelta(microseconds=rng.randrange(1, 1_000_000))
-    text = moment.astimezone(rng.choice(OFFSETS)).isoformat().replace("+00:00", "Z")
-    data: dict[str, Any] = {"organization_id": rng.choice(ORGS)}
-    subject: str | None = rng.choice((None, *USERS))
-    if kind == "conversation":
-        data |= {
-            "agent_id": rng.choice(("agent-1", "agent-2")),
-            "conversation_type": rng.choice(("voice", "chat")),
-            "seconds": rng.randrange(0, 1800),
-        }
-    elif kind in ("sms", "mms"):
-        data["direction"] = rng.choice(("outbound", "inbound"))
-        if rng.random() < 0.7:
-            data["segments"] = rng.randrange(0, 6)
-    elif kind == "voice_call":
-        data["direction"] = rng.choice(("outbound", "inbound"))
-        data["seconds"] = rng.choice((0, 1, 59, 60, 61, 119, 120, rng.randrange(0, 4000)))
-    elif kind == "api_request":
-        if rng.random() < 0.7:
-            data["count"] = rng.randrange(0, 500)
-    elif kind == "storage":
-        data["gb_hours"] = round(rng.uniform(0, 100), 3)
-    elif kind in ("phone_rental", "phone_purchase"):
-        data["phone_number"] = f"+1555{rng.randrange(10**6):06d}"
-    elif kind == "brand_registration":
-        data["brand_id"] = f"brand-{rng.randrange(5)}"
-        subject = None
-    elif kind == "knowledge_base":
-        data["kb_id"] = f"kb-{rng.randrange(5)}"
-    elif kind == "kb_usage":
-        data["kb_id"] = f"kb-{rng.randrange(5)}"
-        data["minutes"] = round(rng.uniform(0, 30), 2)
-    elif kind == "bot_message":
-        subject = rng.choice(USERS)
-        if rng.random() < 0.5:
-            data["channel"] = rng.choice(("teams", "slack"))
-    elif kind == "ticket":
-        subject = rng.choice(USERS)
-        data["ticket_id"] = f"T-{rng.randrange(10**6)}"
-    event: Event = {"id": event_id, "type": kind, "time": text, "data": data}
-    if subject is not None:
-        event["subject"] = subject
-    return event
-
-
-def make_events(seed: int, prefix: str, count: int) -> list[Event]:
-    rng = random.Random(seed)
-    return [make_event(rng, f"{prefix}-{number}") for number in range(count)]
-
-
-def distinct(events: Iterable[Event]) -> dict[str, Event]:
-    """Each id once, with its first occurrence."""
-    first: dict[str, Event] = {}
-    for event in events:
-        first.setdefault(event["id"], event)
-    return first
-
-
-# brute-force rollups ---------------------------------------------------------------------------
-
-
-def _utc(event: Event) -> datetime:
-    return datetime.fromisoformat(event["time"]).astimezone(UTC)
-
-
-def _bucket(moment: datetime) -> datetime:
-    naive = moment.replace(tzinfo=None)
-    return naive.replace(minute=naive.minute // 15 * 15, second=0, microsecond=0)
-
-
-def _usage_of(event: Event) -> Measures:
-    kind, data = event["type"], event["data"]
-    if kind in ("sms", "mms"):
-        way = "out" if data["direction"] == "outbound" else "in"
-        return {f"{kind}_{way}_messages": 1, f"{kind}_{way}_segments": data.get("segments", 1)}
-    if kind == "voice_call":
-        seconds = data["seconds"]
-        return {
-            "voice_calls": 1,
-            "voice_seconds": seconds,
-            "voice_started_minutes": -(-seconds // 60),
-        }
-    single = {
-        "phone_rental": "phone_rentals",
-        "phone_purchase": "phone_purchases",
-        "brand_registration": "brand_registrations",
-        "knowledge_base": "kb_count",
-        "bot_message": "bot_messages",
-        "ticket": "tickets",
-    }
-    if kind in single:
-        return {single[kind]: 1}
-    if kind == "api_request":
-        return {"api_requests": data.get("count", 1)}
-    if kind == "storage":
-        return {"storage_gb_hours": Decimal(str(data["gb_hours"]))}
-    assert kind == "kb_usage"
-    return {"kb_minutes": Decimal(str(data["minutes"]))}
-
-
-def _add(into: Measures, values: Measures) -> None:
-    for name, value in values.items():
-        into[name] = into.get(name, 0) + value
-
-
-def _nonzero(rows: dict[tuple[Any, ...], Measures]) -> dict[tuple[Any, ...], Measures]:
-    """Keys whose measures are not all zero, zero measures left out (absent means zero)."""
-    kept: dict[tuple[Any, ...], Measures] = {}
-    for key, measures in rows.items():
-        values = {name: value for name, value in measures.items() if value != 0}
-        if values:
-            kept[key] = values
-    return kept
-
-
-def expected_rollups(events: Iterable[Event], tz: str) -> Rollups:
-    """The three rollups of the events, each counted once, aggregated by key in plain Python."""
-    zone = ZoneInfo(tz)
-    conversations: dict[tuple[Any, ...], Measures] = defaultdict(dict)
-    usage: dict[tuple[Any, ...], Measures] = defaultdict(dict)
-    months: dict[tuple[Any, ...], Measures] = defaultdict(dict)
-    for event in events:
-        moment = _utc(event)
-        data = event["data"]
-        org = data["organization_id"]
-        if event["type"] == "conversation":
-            key = (_bucket(moment), org, data["agent_id"], data["conversation_type"])
-            _add(conversations[key], {"conversations": 1, "seconds": data["seconds"]})
-            continue
-        _add(usage[(_bucket(moment), org, event.get("subject") or "")], _usage_of(event))
-        if event["type"] in ("bot_message", "ticket"):
-            local = moment.astimezone(zone)
-            name = "bot_messages" if event["type"] == "bot_message" else "tickets"
-            _add(months[(date(local.year, local.month, 1), event["subject"], org)], {name: 1})
-    return {
-        "conversations": _nonzero(conversations),
-        "usage": _nonzero(usage),
-        "user_months": _nonzero(months),
-    }
-
-
-def stored_rollups(con: duckdb.DuckDBPyConnection, tenant_id: int) -> Rollups:
-    """The rollup tables of one tenant, summed by key (rows are additive partial sums)."""
-
-    def read(table: str, keys: tuple[str, ...], measures: tuple[str, ...]) -> Any:
-        sums = ", ".join(f"sum({name})" for name in measures)
-        rows = con.execute(
-            f"SELECT {', '.join(keys)}, {sums} FROM {table} WHERE tenant_id = ? "
-            f"GROUP BY {', '.join(keys)}",
-            [tenant_id],
-        ).fetchall()
-        width = len(keys)
-        return _nonzero(
-            {tuple(row[:width]): dict(zip(measures, row[width:], strict=True)) for row in rows}
-        )
-
-    return {
-        "conversations": read(
-            "rollup_conversations_15m",
-            ("bucket", "organization_id", "agent_id", "conversation_type"),
-            ("conversations", "seconds"),
-        ),
-        "usage": read("rollup_usage_15m", ("bucket", "organization_id", "user_id"), USAGE_COLUMNS),
-        "user_months": read(
-            "rollup_user_months",
-            ("month", "user_id", "organization_id"),
-            ("bot_messages", "tickets"),
-        ),
-    }
-
 
 # storage helpers -------------------------------------------------------------------------------
 

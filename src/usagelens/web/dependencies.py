@@ -1,5 +1,6 @@
 """Request-scoped dependencies: the storage backend and the authenticated caller."""
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
@@ -51,60 +52,46 @@ def operator_caller(principal: Annotated[Principal, Depends(caller)]) -> Princip
     return principal
 
 
-def _reader(request: Request, authorization: str | None, x_api_key: str | None) -> Principal | str:
-    """Who reads analytics: a tenant key, or a dashboard user's access token; else why not."""
-    authenticator: Authenticator = request.app.state.authenticator
-    found = authenticator.authenticate(authorization, x_api_key, accept_tokens=True)
-    if isinstance(found, AuthFailure):
-        return found.message
-    if found.tenant_id is None:
-        return ""  # an operator key: known, but not allowed to read a tenant's analytics
-    return found
-
-
 _OPERATOR_CANNOT_READ = "operator keys cannot read analytics; use a tenant key or sign in"
 
-
-def usage_reader(
-    request: Request,
-    authorization: Annotated[str | None, Header()] = None,
-    x_api_key: Annotated[str | None, Header()] = None,
-) -> Principal:
-    """Seed 002's family: FastAPI-style errors."""
-    found = _reader(request, authorization, x_api_key)
-    if found == "":
-        raise HTTPException(403, _OPERATOR_CANNOT_READ)
-    if isinstance(found, str):
-        raise HTTPException(401, found, headers={"WWW-Authenticate": "Bearer"})
-    return found
+Refusal = Callable[[int, str], Exception]
+"""Builds an API family's error for a status (401 or 403) and a message."""
 
 
-def billing_reader(
-    request: Request,
-    authorization: Annotated[str | None, Header()] = None,
-    x_api_key: Annotated[str | None, Header()] = None,
-) -> Principal:
-    """Seed 000's family: errors in its `{error, meta}` envelope."""
-    found = _reader(request, authorization, x_api_key)
-    if found == "":
-        raise BillingError(403, "forbidden", _OPERATOR_CANNOT_READ)
-    if isinstance(found, str):
-        raise BillingError(401, "unauthorized", found)
-    return found
+def _reader(refuse: Refusal) -> Callable[..., Principal]:
+    """A dependency admitting who may read analytics (a tenant key, or a dashboard user's
+    access token), refusing everyone else in the family's own error envelope."""
+
+    def reader(
+        request: Request,
+        authorization: Annotated[str | None, Header()] = None,
+        x_api_key: Annotated[str | None, Header()] = None,
+    ) -> Principal:
+        authenticator: Authenticator = request.app.state.authenticator
+        found = authenticator.authenticate(authorization, x_api_key, accept_tokens=True)
+        if isinstance(found, AuthFailure):
+            raise refuse(401, found.message)
+        if found.tenant_id is None:  # an operator key: known, but not a tenant's reader
+            raise refuse(403, _OPERATOR_CANNOT_READ)
+        return found
+
+    return reader
 
 
-def analytics_reader(
-    request: Request,
-    authorization: Annotated[str | None, Header()] = None,
-    x_api_key: Annotated[str | None, Header()] = None,
-) -> Principal:
-    """Seed 001's family: errors as `{"success": false, "error": ...}`."""
-    found = _reader(request, authorization, x_api_key)
-    if found == "":
-        raise AnalyticsError(403, _OPERATOR_CANNOT_READ)
-    if isinstance(found, str):
-        raise AnalyticsError(401, found)
-    return found
+def _usage_refusal(status: int, message: str) -> Exception:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return HTTPException(status, message, headers=headers)
+
+
+def _billing_refusal(status: int, message: str) -> Exception:
+    return BillingError(status, "unauthorized" if status == 401 else "forbidden", message)
+
+
+# Seed 002's family answers FastAPI-style, seed 000's in its `{error, meta}` envelope, seed
+# 001's as `{"success": false, "error": ...}`.
+usage_reader = _reader(_usage_refusal)
+billing_reader = _reader(_billing_refusal)
+analytics_reader = _reader(AnalyticsError)
 
 
 BackendDep = Annotated[Backend, Depends(backend)]

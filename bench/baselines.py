@@ -51,7 +51,6 @@ from bench.engines import (
 from bench.latency import Latency, measure, percentile
 from tests.service import Server, cli, free_port, new_key
 from usagelens.demo.dataset import DEMO_TIMEZONE, DemoDirectory, demo_directory, demo_events
-from usagelens.directory.models import Organization
 from usagelens.timezones.buckets import Granularity
 from usagelens.usage.service import bucket_spans, subaccounts
 
@@ -424,8 +423,8 @@ def main() -> None:
     print(args.results.read_text())
 
 
-def _orgs(directory: DemoDirectory) -> list[Organization]:
-    return [Organization(o.organization_id, o.name, o.parent_id) for o in directory.organizations]
+def _orgs(directory: DemoDirectory) -> dict[str, str | None]:
+    return {o.organization_id: o.parent_id for o in directory.organizations}
 
 
 def markdown(report: dict[str, Any], rows: list[Row], round_trip: Latency) -> str:

@@ -211,7 +211,8 @@ def expected_rollups(events: Iterable[Event], tz: str) -> Rollups:
             key = (_bucket(moment), org, data["agent_id"], data["conversation_type"])
             _add(conversations[key], {"conversations": 1, "seconds": data["seconds"]})
             continue
-        _add(usage[(_bucket(moment), org, event.get("subject") or "")], _usage_of(event))
+        day = moment.astimezone(zone).date()
+        _add(usage[(day, org, event.get("subject") or "")], _usage_of(event))
         if event["type"] in ("bot_message", "ticket"):
             local = moment.astimezone(zone)
             name = "bot_messages" if event["type"] == "bot_message" else "tickets"
@@ -244,7 +245,7 @@ def stored_rollups(con: duckdb.DuckDBPyConnection, tenant_id: int) -> Rollups:
             ("bucket", "organization_id", "agent_id", "conversation_type"),
             ("conversations", "seconds"),
         ),
-        "usage": read("rollup_usage_15m", ("bucket", "organization_id", "user_id"), USAGE_COLUMNS),
+        "usage": read("rollup_usage_days", ("day", "organization_id", "user_id"), USAGE_COLUMNS),
         "user_months": read(
             "rollup_user_months",
             ("month", "user_id", "organization_id"),

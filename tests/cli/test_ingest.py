@@ -14,9 +14,10 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
@@ -75,22 +76,20 @@ def report(stdout: str) -> tuple[int, int]:
     return int(found[1].replace(",", "")), int(found[2].replace(",", ""))
 
 
-Sums = dict[tuple[datetime, str], int]
+Sums = dict[tuple[date, str], int]
+ZONES = {"a": "UTC", "b": "Europe/Berlin"}  # as the tests create the tenants
 
 
-def expected_sums(events: list[Event]) -> Sums:
-    """API requests per 15-minute UTC bucket and organization, each id counted once."""
-    sums: Counter[tuple[datetime, str]] = Counter()
+def expected_sums(events: list[Event], tz: str = "UTC") -> Sums:
+    """API requests per date of the tenant's zone and organization, each id counted once."""
+    sums: Counter[tuple[date, str]] = Counter()
     seen: set[str] = set()
     for each in events:
         if each["id"] in seen:
             continue
         seen.add(each["id"])
-        moment = datetime.fromisoformat(each["time"]).astimezone(UTC)
-        bucket = moment.replace(minute=moment.minute - moment.minute % 15, second=0)
-        sums[(bucket.replace(tzinfo=None), each["data"]["organization_id"])] += each["data"][
-            "count"
-        ]
+        day = datetime.fromisoformat(each["time"]).astimezone(ZoneInfo(tz)).date()
+        sums[(day, each["data"]["organization_id"])] += each["data"]["count"]
     return dict(sums)
 
 
@@ -114,13 +113,13 @@ class Stored:
     def sums(self, tenant: str) -> Sums:
         rows = self._query(
             """
-            SELECT r.bucket, r.organization_id, sum(r.api_requests)
-            FROM rollup_usage_15m r JOIN tenants t USING (tenant_id)
+            SELECT r.day, r.organization_id, sum(r.api_requests)
+            FROM rollup_usage_days r JOIN tenants t USING (tenant_id)
             WHERE t.name = ? GROUP BY ALL HAVING sum(r.api_requests) <> 0
             """,
             [tenant],
         )
-        return {(bucket, org): int(total) for bucket, org, total in rows}
+        return {(day, org): int(total) for day, org, total in rows}
 
     def total_events(self) -> int:
         return int(self._query("SELECT count(*) FROM events", [])[0][0])
@@ -182,7 +181,7 @@ def test_json_array_events_go_to_the_tenant_each_names(db: Path, tmp_path: Path)
     for tenant in ("a", "b"):
         own = [e for e in events if e["tenant"] == tenant]
         assert sorted(stored.ids(tenant)) == sorted(e["id"] for e in own)
-        assert stored.sums(tenant) == expected_sums(own)
+        assert stored.sums(tenant) == expected_sums(own, ZONES[tenant])
 
     new, _ = report(ok("ingest", str(path), db=db))
     assert new == 0

@@ -87,7 +87,27 @@ def test_a_version_1_file_opens_migrated_with_its_rows(tmp_path: Path) -> None:
     assert "ingest_checkpoints" in tables(path)
     with duckdb.connect(str(path), read_only=True) as con:
         assert con.execute("SELECT event_id, requests FROM events").fetchall() == [(EVENT_ID, 3)]
-        assert con.execute("SELECT sum(api_requests) FROM rollup_usage_15m").fetchall() == [(3,)]
+        # Version 5 keeps usage by date: rebuilt from the raw events, nothing left pending.
+        rebuilt = (
+            "SELECT day, organization_id, sum(api_requests) FROM rollup_usage_days GROUP BY ALL"
+        )
+        assert con.execute(rebuilt).fetchall() == [(CREATED.date(), "org-1", 3)]
+        assert con.execute("SELECT count(*) FROM pending_rebuilds").fetchall() == [(0,)]
+
+
+def test_a_rebuild_cut_short_is_done_at_the_next_open(tmp_path: Path) -> None:
+    """Version 5's rebuild runs after its migration commits: a process stopped in between
+    leaves the request behind, and the next open does the rebuild."""
+    path = tmp_path / "old.duckdb"
+    version_one_file(path)
+    with duckdb.connect(str(path)) as con:
+        migrate(con)  # the schema only, as if the process stopped right after
+        assert con.execute("SELECT count(*) FROM rollup_usage_days").fetchall() == [(0,)]
+    DuckDBBackend(path).close()
+    with duckdb.connect(str(path), read_only=True) as con:
+        rebuilt = "SELECT sum(api_requests) FROM rollup_usage_days"
+        assert con.execute(rebuilt).fetchall() == [(3,)]
+        assert con.execute("SELECT count(*) FROM pending_rebuilds").fetchall() == [(0,)]
 
 
 def test_reopening_an_up_to_date_file_applies_nothing(tmp_path: Path) -> None:

@@ -837,6 +837,16 @@ def test_tree_is_read_when_asked(service: Service) -> None:
     assert grouped(body) == [("2024-05-10T00:00:00Z", [value(1, 4, subaccount="late-kid")])]
 
 
+def test_an_organization_first_named_by_an_event_is_an_account_at_once(service: Service) -> None:
+    """The tree read by the previous question does not hide an organization created since."""
+    tenant = service.new_tenant()
+    put_org(tenant, "old", None)
+    usage(tenant.client, "old", VALID)
+    assert get(tenant.client, "fresh", VALID).status_code == 404
+    ingest(tenant, [conversation("first", "2024-05-10T12:00:00Z", "fresh", seconds=9)])
+    assert rows(usage(tenant.client, "fresh", VALID)) == [("2024-05-10T00:00:00Z", 1, 9)]
+
+
 def test_only_stored_conversations_count(service: Service) -> None:
     """A re-sent event counts once (in a whole 15-minute slot and at a ragged edge alike), a
     rejected batch adds nothing, and other event types are no conversations."""

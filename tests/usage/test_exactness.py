@@ -391,6 +391,22 @@ EXAMPLES = [
         tz="Asia/Kathmandu",
         granularity="month",
     ),
+    # Years of months: more hours (New York) or quarter hours (Kathmandu) than the cell map
+    # passes as a list, so it is built inside the database; ragged ends on both.
+    make_query(
+        start=at("2022-01-01T05:00:00Z"),
+        end=at("2025-01-01T05:00:00Z"),
+        tz="America/New_York",
+        granularity="month",
+        group_by=("subaccount",),
+    ),
+    make_query(
+        start=at("2024-01-01T00:07:00Z"),
+        end=at("2025-06-01T00:52:00Z"),
+        tz="Asia/Kathmandu",
+        granularity="month",
+        group_by=("agent",),
+    ),
 ]
 
 

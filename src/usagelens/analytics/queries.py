@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
@@ -36,7 +36,7 @@ class UsageSums:
 
 
 QUANTITIES: tuple[str, ...] = tuple(item.name for item in fields(UsageSums))[3:]
-"""The measures of ``rollup_usage_15m`` that analytics price or count, in `UsageSums` order
+"""The measures of ``rollup_usage_days`` that analytics price or count, in `UsageSums` order
 (storage answers rows in this order)."""
 
 
@@ -44,14 +44,14 @@ class AnalyticsQueries(Protocol):
     def usage_sums(
         self,
         tenant_id: int,
-        version_starts: Sequence[datetime],
-        start: datetime | None,
-        end: datetime | None,
+        version_days: Sequence[date],
+        first_day: date | None,
+        end_day: date | None,
         organization_id: str | None = None,
         user_id: str | None = None,
     ) -> list[UsageSums]:
-        """The tenant's usage quantities in ``[start, end)`` (naive UTC on the 15-minute grid;
-        None: unbounded), summed per organization, user and rate card version: the version of a
-        15-minute bucket is the latest of ``version_starts`` (sorted, the first one before any
-        event) not after the bucket's start. Optionally only one organization and/or user."""
+        """The tenant's usage quantities on the dates ``first_day`` up to (not including)
+        ``end_day`` of its zone (None: unbounded), summed per organization, user and rate card
+        version: a date's version is the latest of ``version_days`` (sorted, the first one before
+        any event) not after it. Optionally only one organization and/or user."""
         ...

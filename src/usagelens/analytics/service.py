@@ -28,7 +28,7 @@ from usagelens.analytics.schemas import (
     UsersResponse,
 )
 from usagelens.directory.models import User
-from usagelens.pricing.ratecard import RateCard, local_midnight, rate_card_versions
+from usagelens.pricing.ratecard import RateCard, rate_card_days
 from usagelens.storage.base import Backend
 from usagelens.web.errors import AnalyticsError
 
@@ -38,21 +38,24 @@ _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 @dataclass(frozen=True)
 class Range:
-    """Whole days of the tenant's zone, both inclusive, and the UTC instants they cover."""
+    """Whole days of the tenant's zone, both inclusive (None: unbounded)."""
 
     start_date: date | None
     end_date: date | None
-    start: datetime | None  # naive UTC, inclusive
-    end: datetime | None  # naive UTC, exclusive
 
     @property
     def period(self) -> Period:
         return Period(self.start_date, self.end_date)
 
+    @property
+    def end_day(self) -> date | None:
+        """The first date after the range (the storage's exclusive bound)."""
+        return self.end_date + timedelta(days=1) if self.end_date is not None else None
+
 
 @dataclass(frozen=True)
 class Pricing:
-    version_starts: list[datetime]
+    version_days: list[date]  # the first is before any event
     cards: list[RateCard]
     currency: str
     minor_unit: Decimal
@@ -86,9 +89,7 @@ def _range(start_date: date | None, end_date: date | None, tz: str, defaults: bo
         raise AnalyticsError(
             400, f"start_date ({start_date}) must not be after end_date ({end_date})"
         )
-    start = local_midnight(start_date, tz) if start_date is not None else None
-    end = local_midnight(end_date + timedelta(days=1), tz) if end_date is not None else None
-    return Range(start_date, end_date, start, end)
+    return Range(start_date, end_date)
 
 
 def day_range(
@@ -106,10 +107,10 @@ def day_range(
 
 
 def pricing(backend: Backend, tenant_id: int) -> Pricing:
-    versions = rate_card_versions(backend.rate_cards(tenant_id), _tz(backend, tenant_id))
+    versions = rate_card_days(backend.rate_cards(tenant_id))
     latest = versions[-1][1]
     return Pricing(
-        version_starts=[start for start, _ in versions],
+        version_days=[day for day, _ in versions],
         cards=[card for _, card in versions],
         currency=latest.currency,
         minor_unit=latest.minor_unit(),
@@ -204,7 +205,7 @@ def user_rows(
     organization_name = _organization_name(backend, tenant_id, organization_id)
     prices = pricing(backend, tenant_id)
     sums = backend.usage_sums(
-        tenant_id, prices.version_starts, day_range_.start, day_range_.end, organization_id
+        tenant_id, prices.version_days, day_range_.start_date, day_range_.end_day, organization_id
     )
     directory = {user.user_id: user for user in backend.list_users(tenant_id, organization_id)}
     rows: dict[str, Row] = {user_id: Row.zero(prices.minor_unit) for user_id in directory}
@@ -261,7 +262,7 @@ def organization_rows(
     """Every organization of the tenant (the directory's, and any its events name), each the
     sum of its users' rounded rows and its own events' rounded row."""
     prices = pricing(backend, tenant_id)
-    sums = backend.usage_sums(tenant_id, prices.version_starts, range_.start, range_.end)
+    sums = backend.usage_sums(tenant_id, prices.version_days, range_.start_date, range_.end_day)
     organizations: dict[str, OrganizationRow] = {
         organization.organization_id: OrganizationRow(
             organization.organization_id,
@@ -373,7 +374,7 @@ def usage_response(
     if user_id is not None and backend.get_user(tenant_id, user_id) is None:
         raise AnalyticsError(404, f"user {user_id!r} not found")
     sums = backend.usage_sums(
-        tenant_id, [datetime(1970, 1, 1)], range_.start, range_.end, organization_id, user_id
+        tenant_id, [date(1970, 1, 1)], range_.start_date, range_.end_day, organization_id, user_id
     )
     sms_out = sum(s.sms_out_segments for s in sums)
     sms_in = sum(s.sms_in_segments for s in sums)

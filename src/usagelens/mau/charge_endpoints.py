@@ -13,10 +13,9 @@ from pydantic import BaseModel, Field, WithJsonSchema
 from starlette.concurrency import run_in_threadpool
 
 from usagelens.mau.charge import card_in_force, month_charge
-from usagelens.mau.cursor import Page
 from usagelens.mau.endpoints import MonthParam
 from usagelens.mau.schemas import BillingErrorResponse
-from usagelens.mau.service import Month, parse_month, read_month
+from usagelens.mau.service import Month, active_users_trend, parse_month
 from usagelens.pricing.ratecard import local_midnight, rate_card_versions
 from usagelens.storage.base import Backend
 from usagelens.web.dependencies import BackendDep, BillingReaderDep
@@ -107,11 +106,11 @@ def usage(backend: Backend, tenant_id: int, raw_month: str | None, request_id: s
     is_current = month == current
 
     # The detail endpoint's count, read the same way; two months of trend for a projection.
-    months = 2 if is_current else 1
-    page = Page(tenant.tenant_id, str(month), months, 0, 0)
-    found, query_seconds = read_month(backend, tenant, month, months, zone, page)
-    active = found.trend.get(month.first_day, 0)
-    previous = found.trend.get(month.plus(-1).first_day, 0) if is_current else None
+    query_started = time.perf_counter()
+    trend = active_users_trend(backend, tenant, month, 2 if is_current else 1)
+    query_seconds = time.perf_counter() - query_started
+    active = trend.get(month.first_day, 0)
+    previous = trend.get(month.plus(-1).first_day, 0) if is_current else None
 
     cards_started = time.perf_counter()
     versions = rate_card_versions(backend.rate_cards(tenant.tenant_id), tenant.tz)

@@ -113,5 +113,4 @@ async def end_user_teams_detail(
     found = await run_in_threadpool(
         detail, backend, settings, principal.tenant_id, params, request_id(request), started
     )
-    # Already a validated model: serialise it once, not again through `response_model`.
-    return Response(found.model_dump_json(), media_type="application/json")
+    return Response(found, media_type="application/json")

@@ -77,3 +77,10 @@ class MauQueries(Protocol):
         turns (descending), then name, then id.
         """
         ...
+
+    def mau_trend(
+        self, tenant_id: int, first_month: date, month: date, min_messages: int
+    ) -> dict[date, int]:
+        """Active users of each month from ``first_month`` to ``month`` that has any, counted
+        as ``mau_month`` counts them."""
+        ...

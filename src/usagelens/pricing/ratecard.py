@@ -413,23 +413,30 @@ def local_midnight(day: date, tz: str) -> datetime:
     return bucket_start(noon, zone, "day").replace(tzinfo=None)
 
 
+def rate_card_days(rate_cards: list[tuple[date, RateCard]]) -> list[tuple[date, RateCard]]:
+    """From which date of the tenant's zone each version of its rate card is in force, until the
+    next one's. The earliest version also covers everything before its date: its date is moved
+    back to 1970-01-01 (before any event) when it is later than that. Without any version, the
+    built-in default covers all time: ``[(date(1970, 1, 1), DEFAULT_RATE_CARD)]``."""
+    if not rate_cards:
+        return [(EPOCH_DATE, DEFAULT_RATE_CARD)]
+    ordered = sorted(rate_cards, key=lambda version: version[0])
+    first_day, first_card = ordered[0]
+    ordered[0] = (min(first_day, EPOCH_DATE), first_card)
+    return ordered
+
+
 def rate_card_versions(
     rate_cards: list[tuple[date, RateCard]], tz: str
 ) -> list[tuple[datetime, RateCard]]:
-    """When each version of a tenant's rate card is in force, for pricing events by their time.
-
-    Each version starts (naive UTC) at the first instant of its effective date in the tenant's
-    zone, and is in force until the next one starts. The earliest version also covers everything
-    before its date: its start is moved back to 1970-01-01T00:00 UTC (before any event) when it
-    is later than that. Without any version, the built-in default covers all time:
-    ``[(datetime(1970, 1, 1), DEFAULT_RATE_CARD)]``.
-    """
+    """``rate_card_days`` as instants: each version starts (naive UTC) at the first instant of
+    its date in the tenant's zone; the earliest at 1970-01-01T00:00 UTC (before any event) when
+    its own start is later."""
     if not rate_cards:
         return [(EPOCH, DEFAULT_RATE_CARD)]
     ordered = sorted(rate_cards, key=lambda version: version[0])
     versions = [(local_midnight(day, tz), card) for day, card in ordered]
-    first_start, first_card = versions[0]
-    versions[0] = (min(first_start, EPOCH), first_card)
+    versions[0] = (min(versions[0][0], EPOCH), versions[0][1])
     return versions
 
 

@@ -13,11 +13,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from usagelens.timezones.months import MonthBounds
+from usagelens.timezones.days import local_days
+from usagelens.timezones.months import month_start_micros
 
 FIFTEEN_MINUTES_US = 15 * 60 * 1_000_000
 
-# Measure of rollup_usage_15m -> (event type, direction or None): counted once per event.
+# Measure of rollup_usage_days -> (event type, direction or None): counted once per event.
 _COUNTS: dict[str, tuple[str, str | None]] = {
     "sms_out_messages": ("sms", "outbound"),
     "sms_in_messages": ("sms", "inbound"),
@@ -46,15 +47,14 @@ _SUMS: dict[str, tuple[str, str]] = {
 _SUMMED_TYPES = ("api_request", "storage", "kb_usage")
 USAGE_MEASURES = (*_COUNTS, *_SUMS)
 
-MonthStarts = Callable[[int], MonthBounds]
-"""For a tenant: the UTC microsecond each month begins in its zone, and that month's first day
-(days since 1970-01-01), both sorted."""
+ZoneOf = Callable[[int], str]
+"""A tenant's time zone, by tenant id: its days and months are those of that zone."""
 
 
 @dataclass(frozen=True)
 class Rollups:
     conversations_15m: pa.Table
-    usage_15m: pa.Table
+    usage_days: pa.Table
     user_months: pa.Table
 
 
@@ -89,7 +89,20 @@ def conversations_15m(events: pa.Table) -> pa.Table:
     return summed.rename_columns([*keys, "conversations", "seconds"])
 
 
-def usage_15m(events: pa.Table) -> pa.Table:
+def _local_dates(events: pa.Table, zone_of: ZoneOf) -> pa.Array:
+    """Each event's date in its tenant's zone."""
+    tenants = events["tenant_id"].to_numpy()
+    micros = pc.cast(events["time"], pa.int64()).to_numpy()
+    days = np.empty(len(micros), dtype=np.int32)
+    for tenant in np.unique(tenants):
+        rows = tenants == tenant
+        days[rows] = local_days(micros[rows], zone_of(int(tenant)))
+    return pa.array(days, pa.date32())
+
+
+def usage_days(events: pa.Table, zone_of: ZoneOf) -> pa.Table:
+    """Every usage measure per (tenant, date of the tenant's zone, organization, user): seed
+    001's analytics ask whole days of that zone, and rate card versions begin at its midnights."""
     usage = events.filter(pc.not_equal(events["type"], "conversation"))
     types = usage["type"]
     masks: dict[str, pa.ChunkedArray] = {}
@@ -103,7 +116,7 @@ def usage_15m(events: pa.Table) -> pa.Table:
     started_minutes = pc.divide(pc.add(pc.fill_null(usage["seconds"], 0), 59), 60)
     columns: dict[str, pa.ChunkedArray | pa.Array] = {
         "tenant_id": usage["tenant_id"],
-        "bucket": _bucket_15m(usage["time"]),
+        "day": _local_dates(usage, zone_of),
         "organization_id": usage["organization_id"],
         "user_id": pc.fill_null(usage["subject"], ""),
     }
@@ -112,7 +125,7 @@ def usage_15m(events: pa.Table) -> pa.Table:
     for name, (counted, column) in _SUMS.items():
         values = started_minutes if column == "started_minutes" else usage[column]
         columns[name] = _zero_filled(values, masks[counted])
-    keys = ["tenant_id", "bucket", "organization_id", "user_id"]
+    keys = ["tenant_id", "day", "organization_id", "user_id"]
     summed = (
         pa.table(columns)
         .group_by(keys, use_threads=False)
@@ -121,7 +134,7 @@ def usage_15m(events: pa.Table) -> pa.Table:
     return summed.rename_columns([*keys, *USAGE_MEASURES])
 
 
-def user_months(events: pa.Table, month_starts: MonthStarts) -> pa.Table:
+def user_months(events: pa.Table, zone_of: ZoneOf) -> pa.Table:
     """Bot messages and tickets per (tenant, month of the tenant's zone, user, organization)."""
     chosen = events.filter(pc.is_in(events["type"], pa.array(["bot_message", "ticket"])))
     tenants = chosen["tenant_id"].to_numpy()
@@ -129,7 +142,7 @@ def user_months(events: pa.Table, month_starts: MonthStarts) -> pa.Table:
     months = np.empty(len(micros), dtype=np.int32)
     for tenant in np.unique(tenants):
         rows = tenants == tenant
-        starts, days = month_starts(int(tenant))
+        starts, days = month_start_micros(zone_of(int(tenant)))
         months[rows] = days[np.searchsorted(starts, micros[rows], side="right") - 1]
     is_message = pc.equal(chosen["type"], "bot_message")
     keyed = pa.table(
@@ -149,5 +162,7 @@ def user_months(events: pa.Table, month_starts: MonthStarts) -> pa.Table:
     return summed.rename_columns([*keys, "bot_messages", "tickets"])
 
 
-def rollups_of(events: pa.Table, month_starts: MonthStarts) -> Rollups:
-    return Rollups(conversations_15m(events), usage_15m(events), user_months(events, month_starts))
+def rollups_of(events: pa.Table, zone_of: ZoneOf) -> Rollups:
+    return Rollups(
+        conversations_15m(events), usage_days(events, zone_of), user_months(events, zone_of)
+    )

@@ -8,6 +8,7 @@ import msgspec
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
+from usagelens.storage.base import Backend
 from usagelens.timezones.months import is_known_zone
 from usagelens.usage.model import DIMENSIONS, Dimension
 from usagelens.usage.schemas import UsageResponse
@@ -114,10 +115,15 @@ async def get_usage(
     )
     assert principal.tenant_id is not None
     tenant_id = principal.tenant_id
-    organizations = await run_in_threadpool(backend.list_organizations, tenant_id)
     try:
-        body = await run_in_threadpool(usage_report, backend, organizations, tenant_id, query)
+        body = await run_in_threadpool(_report, backend, tenant_id, query)
     except AccountNotFound:
         # The same answer whether the account is another tenant's or nobody's.
         raise HTTPException(404, f"account {account_id!r} not found") from None
-    return Response(msgspec.json.encode(body), media_type="application/json")
+    return Response(body, media_type="application/json")
+
+
+def _report(backend: Backend, tenant_id: int, query: UsageQuery) -> bytes:
+    """The whole answer, off the event loop: the tree, the query and the encoding."""
+    parents = backend.organization_parents(tenant_id)
+    return msgspec.json.encode(usage_report(backend, parents, tenant_id, query))

@@ -1,14 +1,13 @@
 """Usage over time for an account and its subaccounts, bucketed in any zone (seed 002)."""
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import islice
 from zoneinfo import ZoneInfo
 
-from usagelens.directory.models import Organization
 from usagelens.timezones.buckets import Granularity, buckets
 from usagelens.usage.model import Dimension
 from usagelens.usage.queries import UsageQueries
@@ -45,12 +44,12 @@ def bucket_spans(
     return tuple(islice(buckets(start, end, tz, granularity), limit))
 
 
-def subaccounts(organizations: Sequence[Organization], account_id: str) -> dict[str, str]:
-    """Each organization of the account's subtree, mapped to the account's child on its path
-    (the account itself maps to itself)."""
+def subaccounts(parents: Mapping[str, str | None], account_id: str) -> dict[str, str]:
+    """Each organization of the account's subtree (``parents``: each organization's parent),
+    mapped to the account's child on its path (the account itself maps to itself)."""
     children: dict[str | None, list[str]] = defaultdict(list)
-    for org in organizations:
-        children[org.parent_id].append(org.organization_id)
+    for organization_id, parent_id in parents.items():
+        children[parent_id].append(organization_id)
     mapping = {account_id: account_id}
     for child in children[account_id]:
         stack = [child]
@@ -63,13 +62,13 @@ def subaccounts(organizations: Sequence[Organization], account_id: str) -> dict[
 
 
 def usage_report(
-    store: UsageQueries, organizations: Sequence[Organization], tenant_id: int, query: UsageQuery
+    store: UsageQueries, parents: Mapping[str, str | None], tenant_id: int, query: UsageQuery
 ) -> dict[str, object]:
     """The response body (the shape of ``schemas.UsageResponse``), as plain data: hundreds of
     buckets encode faster without building a model of each."""
-    if not any(org.organization_id == query.account_id for org in organizations):
+    if query.account_id not in parents:
         raise AccountNotFound(query.account_id)
-    subaccount_of = subaccounts(organizations, query.account_id)
+    subaccount_of = subaccounts(parents, query.account_id)
     spans = bucket_spans(query.start, query.end, query.tz, query.granularity, query.limit)
     window_end = min(query.end, spans[-1][1])
     rows = store.conversation_usage(

@@ -1,8 +1,8 @@
-"""Seed 001's analytics from the DuckDB file: 15-minute usage rollups summed per organization,
-user and rate card version (prices are applied by the service, in exact decimals)."""
+"""Seed 001's analytics from the DuckDB file: daily usage rollups summed per organization, user
+and rate card version (prices are applied by the service, in exact decimals)."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date
 from typing import Any
 
 from usagelens.analytics.queries import QUANTITIES, UsageSums
@@ -21,28 +21,28 @@ class AnalyticsStore(Database):
     def usage_sums(
         self,
         tenant_id: int,
-        version_starts: Sequence[datetime],
-        start: datetime | None,
-        end: datetime | None,
+        version_days: Sequence[date],
+        first_day: date | None,
+        end_day: date | None,
         organization_id: str | None = None,
         user_id: str | None = None,
     ) -> list[UsageSums]:
-        if not version_starts:
+        if not version_days:
             return []
-        if start is not None and end is not None and start >= end:
+        if first_day is not None and end_day is not None and first_day >= end_day:
             return []
         where = ["tenant_id = $tenant"]
         params: dict[str, Any] = {
             "tenant": tenant_id,
-            "starts": list(version_starts),
-            "indexes": list(range(len(version_starts))),
+            "starts": list(version_days),
+            "indexes": list(range(len(version_days))),
         }
-        if start is not None:
-            where.append("bucket >= $start")
-            params["start"] = start
-        if end is not None:
-            where.append("bucket < $end")
-            params["end"] = end
+        if first_day is not None:
+            where.append("day >= $first_day")
+            params["first_day"] = first_day
+        if end_day is not None:
+            where.append("day < $end_day")
+            params["end_day"] = end_day
         if organization_id is not None:
             where.append("organization_id = $organization")
             params["organization"] = organization_id
@@ -50,8 +50,8 @@ class AnalyticsStore(Database):
             where.append("user_id = $user")
             params["user"] = user_id
         sums = ", ".join(_sum(column) for column in QUANTITIES)
-        rows = f"SELECT * FROM rollup_usage_15m WHERE {' AND '.join(where)}"
-        if len(version_starts) == 1:
+        rows = f"SELECT * FROM rollup_usage_days WHERE {' AND '.join(where)}"
+        if len(version_days) == 1:
             # One version prices everything (its start is before any event): no join needed.
             del params["starts"], params["indexes"]
             sql = f"""
@@ -66,7 +66,7 @@ class AnalyticsStore(Database):
                     SELECT unnest($starts) AS version_start, unnest($indexes) AS version
                 )
                 SELECT r.organization_id, r.user_id, v.version, {sums}
-                FROM ({rows}) r ASOF JOIN versions v ON r.bucket >= v.version_start
+                FROM ({rows}) r ASOF JOIN versions v ON r.day >= v.version_start
                 GROUP BY ALL
                 ORDER BY ALL
             """

@@ -1,6 +1,8 @@
 """The directory in the DuckDB file: explicit entries, plus names appended from events."""
 
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import TypeVar
 
 import duckdb
@@ -16,6 +18,7 @@ from usagelens.directory.from_events import (
     names_of,
 )
 from usagelens.directory.models import Agent, DirectoryError, Organization, User
+from usagelens.storage.duckdb.cache import TenantCache
 from usagelens.storage.duckdb.database import Database, utcnow
 
 _Entity = TypeVar("_Entity", Organization, User, Agent)
@@ -37,7 +40,7 @@ _ORGANIZATIONS = f"""
     SELECT o.organization_id, coalesce(o.name, n.value), o.parent_id
     FROM organizations o LEFT JOIN ({_latest("organization", "name")}) n
         ON n.entity_id = o.organization_id
-    WHERE o.tenant_id = $tenant AND ($id IS NULL OR o.organization_id = $id)
+    WHERE o.tenant_id = $tenant
     ORDER BY o.organization_id
 """
 _USERS = f"""
@@ -45,8 +48,7 @@ _USERS = f"""
     FROM users u
         LEFT JOIN ({_latest("user", "name")}) n ON n.entity_id = u.user_id
         LEFT JOIN ({_latest("user", "email")}) e ON e.entity_id = u.user_id
-    WHERE u.tenant_id = $tenant AND ($id IS NULL OR u.user_id = $id)
-        AND ($organization IS NULL OR u.organization_id = $organization)
+    WHERE u.tenant_id = $tenant
     ORDER BY u.user_id
 """
 _AGENTS = f"""
@@ -84,6 +86,13 @@ class DirectoryStore(Database):
         # Numbers the commits that append names, so the later of two equal times wins.
         self._names_seq = int(self._rows("SELECT coalesce(max(seq), 0) FROM directory_names")[0][0])
         self._names_since_compaction = 0
+        # Each tenant's organization tree (id -> parent), read on every usage request, changes
+        # only when an organization is created or PUT.
+        self._trees: TenantCache[Mapping[str, str | None]] = TenantCache()
+        # Each tenant's organizations and users with their names resolved: names change with
+        # every commit whose events carry some, but reads between commits are many.
+        self._organizations: TenantCache[tuple[Organization, ...]] = TenantCache()
+        self._users: TenantCache[tuple[User, ...]] = TenantCache()
 
     # writes ------------------------------------------------------------------------------
 
@@ -103,6 +112,8 @@ class DirectoryStore(Database):
                     [tenant_id, organization_id, name, parent_id, utcnow()],
                 )
             self._known_ids(ORGANIZATION, tenant_id).add(organization_id)
+            self._trees.changed(tenant_id)
+            self.directory_changed(tenant_id)
         return self._one(self.list_organizations(tenant_id, organization_id))
 
     @staticmethod
@@ -157,6 +168,7 @@ class DirectoryStore(Database):
                     [tenant_id, user_id, name, email, organization_id, utcnow()],
                 )
             self._known_ids(USER, tenant_id).add(user_id)
+            self.directory_changed(tenant_id)
         return self._one(self.list_users(tenant_id, user_id=user_id))
 
     def put_agent(
@@ -222,9 +234,20 @@ class DirectoryStore(Database):
         con.execute(_COMPACT_NAMES)
         self._names_since_compaction = 0
 
+    def directory_changed(self, tenant_id: int | None = None) -> None:
+        """After a commit that changed the tenant's entities or their names (None: any
+        tenant's): resolved names read before are stale from now."""
+        for cache in (self._organizations, self._users):
+            if tenant_id is None:
+                cache.all_changed()
+            else:
+                cache.changed(tenant_id)
+
     def _learn_pending(self) -> None:
         for kind, tenant_id, entity_id in self._pending:
             self._known_ids(kind, tenant_id).add(entity_id)
+            if kind is ORGANIZATION:
+                self._trees.changed(tenant_id)
         self._pending.clear()
 
     # reads -------------------------------------------------------------------------------
@@ -249,14 +272,34 @@ class DirectoryStore(Database):
     def list_organizations(
         self, tenant_id: int, organization_id: str | None = None
     ) -> list[Organization]:
-        rows = self._rows(_ORGANIZATIONS, {"tenant": tenant_id, "id": organization_id})
-        return [Organization(*row) for row in rows]
+        def read() -> tuple[Organization, ...]:
+            rows = self._rows(_ORGANIZATIONS, {"tenant": tenant_id})
+            return tuple(Organization(*row) for row in rows)
+
+        every = self._organizations.get(tenant_id, read)
+        return [o for o in every if organization_id in (None, o.organization_id)]
+
+    def organization_parents(self, tenant_id: int) -> Mapping[str, str | None]:
+        def read() -> Mapping[str, str | None]:
+            rows = self._rows(
+                "SELECT organization_id, parent_id FROM organizations WHERE tenant_id = ?",
+                [tenant_id],
+            )
+            return MappingProxyType({row[0]: row[1] for row in rows})
+
+        return self._trees.get(tenant_id, read)
 
     def list_users(
         self, tenant_id: int, organization_id: str | None = None, user_id: str | None = None
     ) -> list[User]:
-        params = {"tenant": tenant_id, "id": user_id, "organization": organization_id}
-        return [User(*row) for row in self._rows(_USERS, params)]
+        def read() -> tuple[User, ...]:
+            return tuple(User(*row) for row in self._rows(_USERS, {"tenant": tenant_id}))
+
+        return [
+            user
+            for user in self._users.get(tenant_id, read)
+            if user_id in (None, user.user_id) and organization_id in (None, user.organization_id)
+        ]
 
     def list_agents(
         self, tenant_id: int, organization_id: str | None = None, agent_id: str | None = None

@@ -7,6 +7,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from usagelens.directory.from_events import names_of
 from usagelens.rollups.build import Rollups, rollups_of
@@ -15,9 +16,8 @@ from usagelens.storage.duckdb.database import utcnow
 from usagelens.storage.duckdb.directory import DirectoryStore
 from usagelens.storage.duckdb.tenants import TenantStore
 from usagelens.storage.id_index import IdIndex
-from usagelens.timezones.months import MonthBounds, month_start_micros
 
-ROLLUP_TABLES = ("rollup_conversations_15m", "rollup_usage_15m", "rollup_user_months")
+ROLLUP_TABLES = ("rollup_conversations_15m", "rollup_usage_days", "rollup_user_months")
 
 Mask = np.ndarray[Any, np.dtype[np.bool_]]
 
@@ -27,7 +27,9 @@ class EventStore(DirectoryStore, TenantStore):
         super().__init__(path, read_only)
         self._index = IdIndex()
         self._load_index()
-        self._month_starts: dict[int, MonthBounds] = {}
+        self._zones: dict[int, str] = {}  # a tenant's zone never changes
+        if not read_only and self._rows("SELECT count(*) FROM pending_rebuilds")[0][0]:
+            self.rebuild_rollups()
 
     def _load_index(self) -> None:
         reader = (
@@ -123,27 +125,29 @@ class EventStore(DirectoryStore, TenantStore):
                 if fresh:
                     new_events = pa.concat_tables(fresh)
                     self._insert(con, "events", new_events)
-                    self._insert_rollups(con, rollups_of(new_events, self._tenant_month_starts))
+                    self._insert_rollups(con, rollups_of(new_events, self._tenant_zone))
                     self._record_directory(con, new_events)
                 if checkpoint is not None:
                     self._save_checkpoint(con, checkpoint)
             # Still under the lock: no other writer may check ids before the index has them.
             for table in fresh:
                 self._index_hashes(table)
+                for tenant in pc.unique(table["tenant_id"]).to_pylist():
+                    self.directory_changed(tenant)
             self._learn_pending()
         return results
 
     def _insert_rollups(self, con: duckdb.DuckDBPyConnection, rollups: Rollups) -> None:
         self._insert(con, "rollup_conversations_15m", rollups.conversations_15m)
-        self._insert(con, "rollup_usage_15m", rollups.usage_15m)
+        self._insert(con, "rollup_usage_days", rollups.usage_days)
         self._insert(con, "rollup_user_months", rollups.user_months)
 
-    def _tenant_month_starts(self, tenant_id: int) -> MonthBounds:
-        if tenant_id not in self._month_starts:
+    def _tenant_zone(self, tenant_id: int) -> str:
+        if tenant_id not in self._zones:
             tenant = self.tenant_by_id(tenant_id)
             assert tenant is not None
-            self._month_starts[tenant_id] = month_start_micros(tenant.tz)
-        return self._month_starts[tenant_id]
+            self._zones[tenant_id] = tenant.tz
+        return self._zones[tenant_id]
 
     @staticmethod
     def _save_checkpoint(con: duckdb.DuckDBPyConnection, checkpoint: Checkpoint) -> None:
@@ -174,14 +178,15 @@ class EventStore(DirectoryStore, TenantStore):
         """Recompute every rollup, and the names events carried, from the raw events, chunk by
         chunk (rollup sums are additive; the latest name wins when read)."""
         with self._transaction() as con:
-            for table in (*ROLLUP_TABLES, "directory_names"):
+            for table in (*ROLLUP_TABLES, "directory_names", "pending_rebuilds"):
                 con.execute(f"DELETE FROM {table}")
             reader = con.cursor().sql("SELECT * FROM events").to_arrow_reader(1_000_000)
             for batch in reader:
                 chunk = pa.Table.from_batches([batch])
-                self._insert_rollups(con, rollups_of(chunk, self._tenant_month_starts))
+                self._insert_rollups(con, rollups_of(chunk, self._tenant_zone))
                 self._names_seq += 1
                 self._insert(con, "directory_names", names_of(chunk, self._names_seq))
+        self.directory_changed()
 
     def count_events(self, tenant_id: int | None = None) -> int:
         rows = self._rows(

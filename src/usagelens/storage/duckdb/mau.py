@@ -4,6 +4,7 @@ and the raw ticket events, read in one transaction so every figure comes from on
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 import duckdb
@@ -133,3 +134,9 @@ class MauStore(Database):
             tickets=[MauTicket(row[0], row[1], row[2], row[3]) for row in tickets],
             timings_ms=timings,
         )
+
+    def mau_trend(
+        self, tenant_id: int, first_month: date, month: date, min_messages: int
+    ) -> dict[date, int]:
+        params = {"tenant": tenant_id, "first": first_month, "month": month, "min": min_messages}
+        return {row[0]: int(row[1]) for row in self._rows(_TREND, params)}

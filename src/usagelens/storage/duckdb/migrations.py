@@ -17,6 +17,20 @@ class Migration:
     statements: Sequence[str]
 
 
+# The per-user usage rollups' measures (versions 1 and 5 lay them out alike).
+_USAGE_MEASURES = """
+    sms_out_messages BIGINT NOT NULL, sms_out_segments BIGINT NOT NULL,
+    sms_in_messages BIGINT NOT NULL, sms_in_segments BIGINT NOT NULL,
+    mms_out_messages BIGINT NOT NULL, mms_out_segments BIGINT NOT NULL,
+    mms_in_messages BIGINT NOT NULL, mms_in_segments BIGINT NOT NULL,
+    voice_calls BIGINT NOT NULL, voice_seconds BIGINT NOT NULL,
+    voice_started_minutes BIGINT NOT NULL, api_requests BIGINT NOT NULL,
+    storage_gb_hours DECIMAL(38, 6) NOT NULL, phone_rentals BIGINT NOT NULL,
+    phone_purchases BIGINT NOT NULL, brand_registrations BIGINT NOT NULL,
+    kb_count BIGINT NOT NULL, kb_minutes DECIMAL(38, 6) NOT NULL,
+    bot_messages BIGINT NOT NULL, tickets BIGINT NOT NULL
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -133,32 +147,13 @@ MIGRATIONS: tuple[Migration, ...] = (
                 seconds BIGINT NOT NULL
             )
             """,
-            """
+            f"""
             CREATE TABLE rollup_usage_15m (
                 tenant_id INTEGER NOT NULL,
                 bucket TIMESTAMP NOT NULL,
                 organization_id VARCHAR NOT NULL,
                 user_id VARCHAR NOT NULL,
-                sms_out_messages BIGINT NOT NULL,
-                sms_out_segments BIGINT NOT NULL,
-                sms_in_messages BIGINT NOT NULL,
-                sms_in_segments BIGINT NOT NULL,
-                mms_out_messages BIGINT NOT NULL,
-                mms_out_segments BIGINT NOT NULL,
-                mms_in_messages BIGINT NOT NULL,
-                mms_in_segments BIGINT NOT NULL,
-                voice_calls BIGINT NOT NULL,
-                voice_seconds BIGINT NOT NULL,
-                voice_started_minutes BIGINT NOT NULL,
-                api_requests BIGINT NOT NULL,
-                storage_gb_hours DECIMAL(38, 6) NOT NULL,
-                phone_rentals BIGINT NOT NULL,
-                phone_purchases BIGINT NOT NULL,
-                brand_registrations BIGINT NOT NULL,
-                kb_count BIGINT NOT NULL,
-                kb_minutes DECIMAL(38, 6) NOT NULL,
-                bot_messages BIGINT NOT NULL,
-                tickets BIGINT NOT NULL
+                {_USAGE_MEASURES}
             )
             """,
             """
@@ -220,6 +215,29 @@ MIGRATIONS += (
                 PRIMARY KEY (tenant_id, effective_from)
             )
             """,
+        ),
+    ),
+)
+
+MIGRATIONS += (
+    Migration(
+        5,
+        "per-user usage by date of the tenant's zone instead of by 15 minutes, filled by a "
+        "rebuild from the raw events at the next open (a pending_rebuilds row asks for it)",
+        (
+            f"""
+            CREATE TABLE rollup_usage_days (
+                tenant_id INTEGER NOT NULL,
+                day DATE NOT NULL,
+                organization_id VARCHAR NOT NULL,
+                user_id VARCHAR NOT NULL,
+                {_USAGE_MEASURES}
+            )
+            """,
+            "DROP TABLE rollup_usage_15m",
+            # Durable, so that a process stopped before the rebuild finished asks again.
+            "CREATE TABLE pending_rebuilds (reason VARCHAR NOT NULL)",
+            "INSERT INTO pending_rebuilds VALUES ('rollup_usage_days is new')",
         ),
     ),
 )

@@ -1,6 +1,7 @@
 """Tenants, API keys and the service's own secrets in the DuckDB file."""
 
 import secrets
+from pathlib import Path
 
 from usagelens.auth.models import ApiKey
 from usagelens.storage.base import TenantExists
@@ -12,6 +13,11 @@ _KEY_COLUMNS = "key_id, tenant_id, kind, env, key_hash, hint, created_at, revoke
 
 
 class TenantStore(Database):
+    def __init__(self, path: Path, read_only: bool = False) -> None:
+        super().__init__(path, read_only)
+        # Tenants are never changed nor removed once created: every one found is kept.
+        self._tenants: dict[int, Tenant] = {}
+
     def create_tenant(
         self, name: str, tz: str, mau_min_messages: int, entra_tenant_id: str | None
     ) -> Tenant:
@@ -41,8 +47,14 @@ class TenantStore(Database):
         return Tenant(*rows[0]) if rows else None
 
     def tenant_by_id(self, tenant_id: int) -> Tenant | None:
-        rows = self._rows(f"SELECT {_TENANT_COLUMNS} FROM tenants WHERE tenant_id = ?", [tenant_id])
-        return Tenant(*rows[0]) if rows else None
+        if tenant_id not in self._tenants:
+            rows = self._rows(
+                f"SELECT {_TENANT_COLUMNS} FROM tenants WHERE tenant_id = ?", [tenant_id]
+            )
+            if not rows:
+                return None
+            self._tenants[tenant_id] = Tenant(*rows[0])
+        return self._tenants[tenant_id]
 
     def tenant_by_entra_id(self, entra_tenant_id: str) -> Tenant | None:
         rows = self._rows(

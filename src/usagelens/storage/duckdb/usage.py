@@ -1,15 +1,28 @@
 """Usage over time from the DuckDB file: 15-minute rollups inside the range, raw events at its
 ragged edges, each mapped onto bucket boundaries the service computed."""
 
+from bisect import bisect_right
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
 from usagelens.storage.duckdb.database import Database
 from usagelens.usage.model import Dimension
 from usagelens.usage.queries import UsageRow
 
-_GRID = timedelta(minutes=15)
+_SLOT = timedelta(minutes=15)  # the rollup's grain
+_HOUR = timedelta(hours=1)
 _EPOCH = datetime(1970, 1, 1)
+# Above this many cells the map is generated inside DuckDB from the bucket bounds: passing a
+# Python list costs about a microsecond per element, generating it costs a join.
+_MOST_LISTED_CELLS = 20_000
+# The cell map expanded from its runs, for maps too long to pass as a list.
+_CELL_RUNS = """
+    SELECT unnest(generate_series(first, last - 1)) AS cell, idx
+    FROM (SELECT unnest($run_first) AS first, unnest($run_end) AS last, unnest($run_bucket) AS idx)
+"""
 _COLUMN: dict[Dimension, str] = {
     "agent": "agent_id",
     "subaccount": "organization_id",
@@ -17,13 +30,71 @@ _COLUMN: dict[Dimension, str] = {
 }
 
 
-def _floor(moment: datetime) -> datetime:
-    return moment - (moment - _EPOCH) % _GRID
+def _floor(moment: datetime, grid: timedelta = _SLOT) -> datetime:
+    return moment - (moment - _EPOCH) % grid
 
 
 def _ceil(moment: datetime) -> datetime:
     floored = _floor(moment)
-    return floored if floored == moment else floored + _GRID
+    return floored if floored == moment else floored + _SLOT
+
+
+def _micros(span: timedelta) -> int:
+    return span // timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class CellMap:
+    """Which bucket each rollup slot of ``[start, end)`` falls in, by cells of ``grid``
+    counted from ``origin``: hour cells when every bucket boundary inside is on the hour (all
+    zones but a few), else the rollup's own 15-minute slots. A slot belongs to the bucket that
+    holds its start, as an ASOF join on the bucket starts would say."""
+
+    origin: datetime
+    grid: timedelta
+    bucket_of_cell: list[int]
+
+    def runs(self) -> tuple[list[int], list[int], list[int]]:
+        """The map as runs of cells (first, last + 1, bucket), for DuckDB to expand."""
+        firsts: list[int] = []
+        ends: list[int] = []
+        indexes: list[int] = []
+        for cell, index in enumerate(self.bucket_of_cell):
+            if indexes and indexes[-1] == index:
+                ends[-1] = cell + 1
+            else:
+                firsts.append(cell)
+                ends.append(cell + 1)
+                indexes.append(index)
+        return firsts, ends, indexes
+
+
+@lru_cache(maxsize=256)  # dashboards ask the same questions again and again
+def cell_map(bucket_starts: tuple[datetime, ...], start: datetime, end: datetime) -> CellMap:
+    inside = [b for b in bucket_starts[1:] if start < b < end]
+    grid = _HOUR if all(b == _floor(b, _HOUR) for b in inside) else _SLOT
+    origin = _floor(start, grid)
+    cells = -(-(end - origin) // grid)
+    bucket_of_cell = [
+        bisect_right(bucket_starts, max(origin + k * grid, start)) - 1 for k in range(cells)
+    ]
+    return CellMap(origin, grid, bucket_of_cell)
+
+
+def _edge_pieces(
+    bucket_starts: Sequence[datetime], start: datetime, end: datetime
+) -> list[tuple[datetime, datetime, int]]:
+    """``[start, end)`` cut at the bucket boundaries inside it, each piece with its bucket."""
+    pieces = []
+    while start < end:
+        index = bisect_right(bucket_starts, start) - 1
+        following = index + 1
+        until = end
+        if following < len(bucket_starts):
+            until = min(end, bucket_starts[following])
+        pieces.append((start, until, index))
+        start = until
+    return pieces
 
 
 class UsageStore(Database):
@@ -45,44 +116,69 @@ class UsageStore(Database):
             inner_start = inner_end = end
         columns = [_COLUMN[d] for d in dimensions]
         picked = "".join(f", {c}" for c in columns)
-        keys = "".join(f", s.{c}" for c in columns)
+        params: dict[str, Any] = {"tenant": tenant_id, "organizations": list(organizations)}
+        parts: list[str] = []
+        if inner_start < inner_end:
+            parts.append(self._rollup_part(bucket_starts, inner_start, inner_end, picked, params))
+        edges = _edge_pieces(bucket_starts, start, inner_start)
+        edges += _edge_pieces(bucket_starts, inner_end, end)
+        parts += [self._edge_part(n, piece, picked, params) for n, piece in enumerate(edges)]
+        union = " UNION ALL ".join(parts)
         sql = f"""
-            WITH slots AS (
-                SELECT bucket AS slot{picked}, conversations, seconds
-                FROM rollup_conversations_15m
-                WHERE tenant_id = $tenant AND bucket >= $inner_start AND bucket < $inner_end
-                  AND organization_id IN (SELECT unnest($organizations))
-                UNION ALL
-                SELECT time AS slot{picked}, 1 AS conversations, seconds
-                FROM events
-                WHERE tenant_id = $tenant AND type = 'conversation'
-                  AND ((time >= $start AND time < $inner_start)
-                       OR (time >= $inner_end AND time < $end))
-                  AND organization_id IN (SELECT unnest($organizations))
-            ),
-            bounds AS (
-                SELECT unnest($bucket_starts) AS bucket_start, unnest($indexes) AS idx
-            )
-            SELECT b.idx{keys}, sum(s.conversations)::BIGINT, sum(s.seconds)::BIGINT
-            FROM slots s ASOF JOIN bounds b ON s.slot >= b.bucket_start
+            SELECT idx{picked}, sum(conversations)::BIGINT, sum(seconds)::BIGINT
+            FROM ({union})
             GROUP BY ALL
             ORDER BY ALL
         """
-        rows = self._rows(
-            sql,
-            {
-                "tenant": tenant_id,
-                "organizations": list(organizations),
-                "bucket_starts": list(bucket_starts),
-                "indexes": list(range(len(bucket_starts))),
-                "start": start,
-                "end": end,
-                "inner_start": inner_start,
-                "inner_end": inner_end,
-            },
-        )
         width = len(columns)
         return [
             (int(row[0]), tuple(str(v) for v in row[1 : 1 + width]), int(row[-2]), int(row[-1]))
-            for row in rows
+            for row in self._rows(sql, params)
         ]
+
+    @staticmethod
+    def _rollup_part(
+        bucket_starts: Sequence[datetime],
+        start: datetime,
+        end: datetime,
+        picked: str,
+        params: dict[str, Any],
+    ) -> str:
+        cells = cell_map(tuple(bucket_starts), start, end)
+        params.update(
+            inner_start=start,
+            inner_end=end,
+            origin_us=_micros(cells.origin - _EPOCH),
+            grid_us=_micros(cells.grid),
+        )
+        cell = "(epoch_us(r.bucket) - $origin_us) // $grid_us"
+        columns = picked.replace(", ", ", r.")
+        where = """
+            WHERE r.tenant_id = $tenant AND r.bucket >= $inner_start AND r.bucket < $inner_end
+              AND r.organization_id IN (SELECT unnest($organizations))
+        """
+        if len(cells.bucket_of_cell) <= _MOST_LISTED_CELLS:
+            params["bucket_of_cell"] = cells.bucket_of_cell
+            return f"""
+                SELECT $bucket_of_cell[({cell})::INTEGER + 1] AS idx{columns},
+                       r.conversations, r.seconds
+                FROM rollup_conversations_15m r {where}
+            """
+        params["run_first"], params["run_end"], params["run_bucket"] = cells.runs()
+        return f"""
+            SELECT m.idx{columns}, r.conversations, r.seconds
+            FROM rollup_conversations_15m r JOIN ({_CELL_RUNS}) m ON m.cell = {cell} {where}
+        """
+
+    @staticmethod
+    def _edge_part(
+        n: int, piece: tuple[datetime, datetime, int], picked: str, params: dict[str, Any]
+    ) -> str:
+        params[f"edge{n}_from"], params[f"edge{n}_until"], params[f"edge{n}_idx"] = piece
+        return f"""
+            SELECT $edge{n}_idx AS idx{picked}, 1 AS conversations, seconds
+            FROM events
+            WHERE tenant_id = $tenant AND type = 'conversation'
+              AND time >= $edge{n}_from AND time < $edge{n}_until
+              AND organization_id IN (SELECT unnest($organizations))
+        """

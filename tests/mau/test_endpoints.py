@@ -307,6 +307,27 @@ def test_tickets_per_company_per_user_and_in_total(service: Service) -> None:
     assert by_user == {"bob": ([t3], 1), "ann": ([t1, t2, t4], 3), "cy": ([], 0)}
 
 
+def test_any_ticket_text_comes_back_as_sent(service: Service) -> None:
+    """Ticket lists are written as JSON by the engine: quotes, backslashes, control characters
+    and characters beyond the BMP round-trip exactly."""
+    tenant = service.new_tenant()
+    odd = ['quo"te', "back\\slash", "tab\tline\nend", "\u0001", "ünï ✓ 😀", "</script>"]
+    ingest(
+        tenant,
+        [
+            *messages(2, "2025-07-10T10:00:00Z", "ann", "acme"),
+            *(
+                ticket(f"2025-07-11T10:00:0{n}Z", "ann", "acme", text, f"https://x.test/{n}")
+                for n, text in enumerate(odd)
+            ),
+        ],
+    )
+    data = detail(tenant, month="2025-07", months=1)
+    expected = [{"ticket_id": text, "url": f"https://x.test/{n}"} for n, text in enumerate(odd)]
+    assert data["per_company"][0]["tickets"] == expected
+    assert data["per_user"][0]["tickets"] == expected
+
+
 def test_names_and_emails_are_resolved_like_the_directory(service: Service) -> None:
     tenant = service.new_tenant()
     t0, t1 = "2025-08-01T10:00:00Z", "2025-08-02T10:00:00Z"

@@ -46,13 +46,13 @@ class MauUser:
 
 
 @dataclass(frozen=True)
-class MauTicket:
-    """A ticket event of the month, in the order they were raised."""
+class MauTickets:
+    """The tickets of one company or user in the month: how many, and the list as the page
+    shows it, a JSON array of ``{"ticket_id", "url"}`` (url ``""`` when the event carried
+    none) in the order they were raised."""
 
-    ticket_id: str
-    url: str | None
-    user_id: str
-    organization_id: str
+    count: int
+    json: str
 
 
 @dataclass(frozen=True)
@@ -62,14 +62,16 @@ class MauMonth:
     trend: dict[date, int]  # active users per month that has any (others have none)
     companies: list[MauCompany]
     users: list[MauUser]  # the page asked for, plus one more if there is one
-    tickets: list[MauTicket]
+    company_tickets: dict[str, MauTickets]  # every company with tickets, listed or not
+    user_tickets: dict[str, MauTickets]  # the users of ``users`` with tickets
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
 class MauQueries(Protocol):
     def mau_month(self, query: MauMonthQuery) -> MauMonth:
         """The month's trend, companies, one page of users (``limit + 1`` rows from ``offset``,
-        so the caller sees whether more follow) and all its ticket events.
+        so the caller sees whether more follow) and the month's tickets per company and per
+        user of that page.
 
         A user is active in a month with at least ``min_messages`` bot messages in it, summed
         over all organizations; they count once, for the organization they sent the most bot

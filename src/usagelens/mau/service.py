@@ -2,7 +2,6 @@
 
 import re
 import time
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -10,7 +9,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from usagelens.mau.cursor import CursorError, Page, offset_of, sign
-from usagelens.mau.queries import MauMonth, MauMonthQuery, MauQueries, MauTicket
+from usagelens.mau.queries import MauMonth, MauMonthQuery, MauQueries, MauTickets
 from usagelens.settings import Settings
 from usagelens.storage.base import Backend
 from usagelens.tenants.models import Tenant
@@ -108,9 +107,7 @@ def cursor_secret(settings: Settings, backend: Backend) -> bytes:
     return backend.service_secret("cursor")
 
 
-def _tickets(tickets: list[MauTicket]) -> list[dict[str, str]]:
-    # The page types `url` as a string: a ticket raised without a link has an empty one.
-    return [{"ticket_id": t.ticket_id, "url": t.url or ""} for t in tickets]
+_NO_TICKETS = MauTickets(0, "[]")
 
 
 def _milliseconds(seconds: float) -> float:
@@ -210,43 +207,41 @@ def _active_threshold(tenant: Tenant) -> int:
 
 def _assemble(found: MauMonth, month: Month, months: int, limit: int) -> dict[str, object]:
     """The `data` object of the page (the shape of ``schemas.EndUserTeamsDetail``)."""
-    by_company: dict[str, list[MauTicket]] = defaultdict(list)
-    by_user: dict[str, list[MauTicket]] = defaultdict(list)
-    for ticket in found.tickets:
-        by_company[ticket.organization_id].append(ticket)
-        by_user[ticket.user_id].append(ticket)
-
     trend = [
         {"active_users": found.trend.get(each.first_day, 0), "month": str(each)}
         for each in (month.plus(-back) for back in range(months - 1, -1, -1))
     ]
     companies = sorted(found.companies, key=lambda c: (-c.active_users, c.name, c.organization_id))
-    per_company = [
-        {
-            "active_users": company.active_users,
-            "company_name": company.name,
-            "end_company_id": company.organization_id,
-            "tickets": _tickets(by_company[company.organization_id]),
-            "tickets_raised": len(by_company[company.organization_id]),
-        }
-        for company in companies
-    ]
-    per_user = [
-        {
-            "company_name": user.company_name,
-            "end_company_id": user.organization_id,
-            "end_user": user.name,
-            # The page types it as a string: unknown is empty, never null.
-            "end_user_email": user.email or "",
-            "tickets": _tickets(by_user[user.user_id]),
-            "tickets_raised": len(by_user[user.user_id]),
-            "turns": user.turns,
-        }
-        for user in found.users[:limit]
-    ]
+    per_company = []
+    for company in companies:
+        tickets = found.company_tickets.get(company.organization_id, _NO_TICKETS)
+        per_company.append(
+            {
+                "active_users": company.active_users,
+                "company_name": company.name,
+                "end_company_id": company.organization_id,
+                "tickets": msgspec.Raw(tickets.json),
+                "tickets_raised": tickets.count,
+            }
+        )
+    per_user = []
+    for user in found.users[:limit]:
+        tickets = found.user_tickets.get(user.user_id, _NO_TICKETS)
+        per_user.append(
+            {
+                "company_name": user.company_name,
+                "end_company_id": user.organization_id,
+                "end_user": user.name,
+                # The page types it as a string: unknown is empty, never null.
+                "end_user_email": user.email or "",
+                "tickets": msgspec.Raw(tickets.json),
+                "tickets_raised": tickets.count,
+                "turns": user.turns,
+            }
+        )
     return {
         "monthly_active_users": trend,
         "per_company": per_company,
         "per_user": per_user,
-        "tickets_raised": len(found.tickets),
+        "tickets_raised": sum(t.count for t in found.company_tickets.values()),
     }

@@ -8,6 +8,8 @@ from functools import lru_cache
 from itertools import islice
 from zoneinfo import ZoneInfo
 
+import msgspec
+
 from usagelens.timezones.buckets import Granularity, buckets
 from usagelens.usage.model import Dimension
 from usagelens.usage.queries import UsageQueries
@@ -61,6 +63,9 @@ def subaccounts(parents: Mapping[str, str | None], account_id: str) -> dict[str,
     return mapping
 
 
+_IDLE = msgspec.json.encode([{"seconds": 0, "conversations": 0, "dimensions": {}}])
+
+
 def usage_report(
     store: UsageQueries, parents: Mapping[str, str | None], tenant_id: int, query: UsageQuery
 ) -> dict[str, object]:
@@ -71,34 +76,20 @@ def usage_report(
     subaccount_of = subaccounts(parents, query.account_id)
     spans = bucket_spans(query.start, query.end, query.tz, query.granularity, query.limit)
     window_end = min(query.end, spans[-1][1])
-    rows = store.conversation_usage(
+    values = store.conversation_usage(
         tenant_id,
-        sorted(subaccount_of),
+        subaccount_of,
         [first.replace(tzinfo=None) for first, _ in spans],
         query.start.astimezone(UTC).replace(tzinfo=None),
         window_end.astimezone(UTC).replace(tzinfo=None),
         query.group_by,
     )
-    totals: dict[tuple[int, tuple[str, ...]], list[int]] = defaultdict(lambda: [0, 0])
-    for index, values, conversations, seconds in rows:
-        key = tuple(
-            subaccount_of[value] if dimension == "subaccount" else value
-            for dimension, value in zip(query.group_by, values, strict=True)
-        )
-        total = totals[(index, key)]
-        total[0] += conversations
-        total[1] += seconds
-    per_bucket: dict[int, list[dict[str, object]]] = defaultdict(list)
-    for (index, key), (conversations, seconds) in sorted(totals.items()):
-        dimensions = dict(zip(query.group_by, key, strict=True))
-        per_bucket[index].append(
-            {"seconds": seconds, "conversations": conversations, "dimensions": dimensions}
-        )
-    idle: list[dict[str, object]] = [{"seconds": 0, "conversations": 0, "dimensions": {}}]
+    # Without group_by, every bucket has exactly one value, zeros when idle.
+    idle = msgspec.Raw(b"[]" if query.group_by else _IDLE)
     data = [
         {
             "ts": render(first, query.tz),
-            "values": per_bucket.get(index, [] if query.group_by else idle),
+            "values": msgspec.Raw(values[index]) if index in values else idle,
         }
         for index, (first, _) in enumerate(spans)
     ]

@@ -2,7 +2,7 @@
 ragged edges, each mapped onto bucket boundaries the service computed."""
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -10,7 +10,6 @@ from typing import Any
 
 from usagelens.storage.duckdb.database import Database
 from usagelens.usage.model import Dimension
-from usagelens.usage.queries import UsageRow
 
 _SLOT = timedelta(minutes=15)  # the rollup's grain
 _HOUR = timedelta(hours=1)
@@ -27,6 +26,12 @@ _COLUMN: dict[Dimension, str] = {
     "agent": "agent_id",
     "subaccount": "organization_id",
     "type": "conversation_type",
+}
+# What each dimension reports, once the rows are joined with the account's subaccounts.
+_KEY: dict[Dimension, str] = {
+    "agent": "u.agent_id",
+    "subaccount": "subaccounts.sub",
+    "type": "u.conversation_type",
 }
 
 
@@ -101,14 +106,14 @@ class UsageStore(Database):
     def conversation_usage(
         self,
         tenant_id: int,
-        organizations: Sequence[str],
+        subaccount_of: Mapping[str, str],
         bucket_starts: Sequence[datetime],
         start: datetime,
         end: datetime,
         dimensions: Sequence[Dimension],
-    ) -> list[UsageRow]:
-        if not bucket_starts or not organizations or start >= end:
-            return []
+    ) -> dict[int, str]:
+        if not bucket_starts or not subaccount_of or start >= end:
+            return {}
         # Whole 15-minute slots come from the rollup, the partial slots at the edges from
         # the raw events, so a range may start and end anywhere and stay exact.
         inner_start, inner_end = _ceil(start), _floor(end)
@@ -116,7 +121,9 @@ class UsageStore(Database):
             inner_start = inner_end = end
         columns = [_COLUMN[d] for d in dimensions]
         picked = "".join(f", {c}" for c in columns)
-        params: dict[str, Any] = {"tenant": tenant_id, "organizations": list(organizations)}
+        params: dict[str, Any] = {"tenant": tenant_id, "organizations": list(subaccount_of)}
+        if "subaccount" in dimensions:
+            params["subaccounts"] = list(subaccount_of.values())
         parts: list[str] = []
         if inner_start < inner_end:
             parts.append(self._rollup_part(bucket_starts, inner_start, inner_end, picked, params))
@@ -124,17 +131,30 @@ class UsageStore(Database):
         edges += _edge_pieces(bucket_starts, inner_end, end)
         parts += [self._edge_part(n, piece, picked, params) for n, piece in enumerate(edges)]
         union = " UNION ALL ".join(parts)
+        keys = [f"{_KEY[d]} AS {d}" for d in dimensions]
+        named = "".join(f", {k}" for k in keys)
+        dimensions_json = ", ".join(f"'{d}', {d}" for d in dimensions)
+        order = "".join(f", {d}" for d in dimensions)
+        source = f"({union}) u"
+        if "subaccount" in dimensions:
+            source += """ JOIN (
+                SELECT unnest($organizations) AS organization_id, unnest($subaccounts) AS sub
+            ) subaccounts USING (organization_id)"""
         sql = f"""
-            SELECT idx{picked}, sum(conversations)::BIGINT, sum(seconds)::BIGINT
-            FROM ({union})
-            GROUP BY ALL
-            ORDER BY ALL
+            WITH sums AS (
+                SELECT u.idx{named}, sum(u.conversations)::BIGINT AS conversations,
+                       sum(u.seconds)::BIGINT AS seconds
+                FROM {source}
+                GROUP BY ALL
+            )
+            SELECT idx, '[' || string_agg(
+                json_object('seconds', seconds, 'conversations', conversations,
+                            'dimensions', json_object({dimensions_json}))::VARCHAR,
+                ',' ORDER BY idx{order}) || ']'
+            FROM sums
+            GROUP BY idx
         """
-        width = len(columns)
-        return [
-            (int(row[0]), tuple(str(v) for v in row[1 : 1 + width]), int(row[-2]), int(row[-1]))
-            for row in self._rows(sql, params)
-        ]
+        return {int(index): str(values) for index, values in self._rows(sql, params)}
 
     @staticmethod
     def _rollup_part(

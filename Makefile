@@ -3,16 +3,38 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DB ?= usagelens.duckdb
+# The dashboard's bundle, built from web/ into the package that serves it (gitignored).
+WEB_BUILT := src/usagelens/dashboard/assets/.built
+WEB_MODULES := web/node_modules/.installed
+WEB_SOURCES := web/tsconfig.json web/build.mjs \
+	$(wildcard web/src/*.ts web/styles/*.css web/pages/*.html)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup run demo serve test lint bench-ingest bench-quick clean
+.PHONY: setup web chromium run demo serve test lint bench-ingest bench-quick clean
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed $(WEB_BUILT)
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
+
+## Build the dashboard (TypeScript and Chart.js, bundled by esbuild) into the package
+web: $(WEB_BUILT)
+
+$(WEB_BUILT): $(WEB_MODULES) $(WEB_SOURCES)
+	cd web && npm run --silent build
+
+# The exact versions of package-lock.json, installed again only when it changes.
+$(WEB_MODULES): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+## Debian's Chromium, which the dashboard's browser tests drive (never a downloaded browser)
+chromium:
+	@[ -x /usr/bin/chromium ] || { $(SUDO) apt-get update && \
+		$(SUDO) apt-get install -y --no-install-recommends chromium; }
 
 ## Set up, load the demo tenant (once) and serve on http://127.0.0.1:8000
 run: setup
@@ -29,9 +51,10 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	cd web && npm run --silent typecheck
 
 ## Set up and run every check and test
-test: lint
+test: lint chromium
 	$(BIN)/pytest
 
 bench-ingest: setup
@@ -43,4 +66,4 @@ bench-quick: setup
 	$(BIN)/python -m bench.baselines
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache web/node_modules src/usagelens/dashboard/assets

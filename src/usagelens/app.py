@@ -9,6 +9,7 @@ from usagelens import __version__
 from usagelens.analytics.endpoints import router as analytics_router
 from usagelens.auth.oidc import OidcVerifier
 from usagelens.auth.service import Authenticator
+from usagelens.dashboard.endpoints import router as dashboard_router
 from usagelens.directory.endpoints import router as directory_router
 from usagelens.health.endpoints import router as health_router
 from usagelens.ingest.endpoints import router as ingest_router
@@ -73,7 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pricing_router,
         analytics_router,
     )
-    for router in (*routers, usage_router, mau_router, charge_router):
+    for router in (*routers, usage_router, mau_router, charge_router, dashboard_router):
         app.include_router(router)
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)

@@ -461,6 +461,14 @@ class Deployment:
             f"{self.server.url}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=30
         )
 
+    def put(self, path: str, token: str, body: dict[str, Any]) -> httpx.Response:
+        return httpx.put(
+            f"{self.server.url}{path}",
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+
 
 @pytest.fixture(scope="module")
 def deployment(issuer: Issuer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
@@ -533,12 +541,14 @@ def test_bad_token_gets_401_and_nothing_else(deployment: Deployment, name: str) 
 @pytest.mark.parametrize("name", sorted(HTTP_BAD_TOKENS))
 def test_bad_token_on_a_tenant_key_endpoint_gets_401(deployment: Deployment, name: str) -> None:
     token = HTTP_BAD_TOKENS[name](deployment.issuer, TID_A)
-    response = deployment.get("/v1/organizations", token)
+    response = deployment.put("/v1/organizations/acct-a", token, {"name": "Acme"})
     assert response.status_code == 401, response.text
     assert set(response.json()) == {"detail"}
 
 
 def test_valid_token_is_not_a_key_for_tenant_key_endpoints(deployment: Deployment) -> None:
-    response = deployment.get("/v1/organizations", deployment.issuer.token(TID_A))
+    # The directory's reads take tokens (the dashboard's pickers); its writes do not.
+    token = deployment.issuer.token(TID_A)
+    response = deployment.put("/v1/organizations/acct-a", token, {"name": "Acme"})
     assert response.status_code == 401, response.text
     assert set(response.json()) == {"detail"}

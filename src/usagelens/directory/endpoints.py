@@ -1,10 +1,12 @@
-"""The directory API: a tenant's organizations, users and agents (tenant keys only)."""
+"""The directory API: a tenant's organizations, users and agents. Writes take tenant keys;
+reads also take a dashboard user's access token."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query
 from starlette.concurrency import run_in_threadpool
 
+from usagelens.auth.models import Principal
 from usagelens.directory.models import DirectoryError
 from usagelens.directory.schemas import (
     AgentIn,
@@ -17,14 +19,14 @@ from usagelens.directory.schemas import (
     UserList,
     UserOut,
 )
-from usagelens.web.dependencies import BackendDep, TenantCallerDep
+from usagelens.web.dependencies import BackendDep, DirectoryReaderDep, TenantCallerDep
 
 router = APIRouter(tags=["directory"])
 
 IdPath = Annotated[str, Path(min_length=1, max_length=256)]
 
 
-def _tenant(principal: TenantCallerDep) -> int:
+def _tenant(principal: Principal) -> int:
     assert principal.tenant_id is not None
     return principal.tenant_id
 
@@ -55,7 +57,7 @@ async def put_organization(
 
 @router.get("/v1/organizations/{organization_id}", response_model=OrganizationOut)
 async def get_organization(
-    organization_id: IdPath, principal: TenantCallerDep, backend: BackendDep
+    organization_id: IdPath, principal: DirectoryReaderDep, backend: BackendDep
 ) -> OrganizationOut:
     org = await run_in_threadpool(backend.get_organization, _tenant(principal), organization_id)
     if org is None:
@@ -64,7 +66,9 @@ async def get_organization(
 
 
 @router.get("/v1/organizations", response_model=OrganizationList)
-async def list_organizations(principal: TenantCallerDep, backend: BackendDep) -> OrganizationList:
+async def list_organizations(
+    principal: DirectoryReaderDep, backend: BackendDep
+) -> OrganizationList:
     orgs = await run_in_threadpool(backend.list_organizations, _tenant(principal))
     return OrganizationList(data=[OrganizationOut.of(org) for org in orgs])
 
@@ -88,7 +92,7 @@ async def put_user(
 
 
 @router.get("/v1/users/{user_id}", response_model=UserOut)
-async def get_user(user_id: IdPath, principal: TenantCallerDep, backend: BackendDep) -> UserOut:
+async def get_user(user_id: IdPath, principal: DirectoryReaderDep, backend: BackendDep) -> UserOut:
     user = await run_in_threadpool(backend.get_user, _tenant(principal), user_id)
     if user is None:
         raise _not_found("user", user_id)
@@ -97,7 +101,7 @@ async def get_user(user_id: IdPath, principal: TenantCallerDep, backend: Backend
 
 @router.get("/v1/users", response_model=UserList)
 async def list_users(
-    principal: TenantCallerDep,
+    principal: DirectoryReaderDep,
     backend: BackendDep,
     organization_id: Annotated[
         str | None, Query(description="Only this organization's users.")
@@ -121,7 +125,9 @@ async def put_agent(
 
 
 @router.get("/v1/agents/{agent_id}", response_model=AgentOut)
-async def get_agent(agent_id: IdPath, principal: TenantCallerDep, backend: BackendDep) -> AgentOut:
+async def get_agent(
+    agent_id: IdPath, principal: DirectoryReaderDep, backend: BackendDep
+) -> AgentOut:
     agent = await run_in_threadpool(backend.get_agent, _tenant(principal), agent_id)
     if agent is None:
         raise _not_found("agent", agent_id)
@@ -130,7 +136,7 @@ async def get_agent(agent_id: IdPath, principal: TenantCallerDep, backend: Backe
 
 @router.get("/v1/agents", response_model=AgentList)
 async def list_agents(
-    principal: TenantCallerDep,
+    principal: DirectoryReaderDep,
     backend: BackendDep,
     organization_id: Annotated[
         str | None, Query(description="Only this organization's agents.")

@@ -58,8 +58,10 @@ Refusal = Callable[[int, str], Exception]
 """Builds an API family's error for a status (401 or 403) and a message."""
 
 
-def _reader(refuse: Refusal) -> Callable[..., Principal]:
-    """A dependency admitting who may read analytics (a tenant key, or a dashboard user's
+def _reader(
+    refuse: Refusal, operator_refused: str = _OPERATOR_CANNOT_READ
+) -> Callable[..., Principal]:
+    """A dependency admitting who may read a tenant's data (a tenant key, or a dashboard user's
     access token), refusing everyone else in the family's own error envelope."""
 
     def reader(
@@ -72,7 +74,7 @@ def _reader(refuse: Refusal) -> Callable[..., Principal]:
         if isinstance(found, AuthFailure):
             raise refuse(401, found.message)
         if found.tenant_id is None:  # an operator key: known, but not a tenant's reader
-            raise refuse(403, _OPERATOR_CANNOT_READ)
+            raise refuse(403, operator_refused)
         return found
 
     return reader
@@ -92,6 +94,11 @@ def _billing_refusal(status: int, message: str) -> Exception:
 usage_reader = _reader(_usage_refusal)
 billing_reader = _reader(_billing_refusal)
 analytics_reader = _reader(AnalyticsError)
+# The dashboard reads the directory too (its organization picker, agents' names), so its reads
+# take a dashboard user's token; its writes stay with tenant keys.
+directory_reader = _reader(
+    _usage_refusal, "operator keys cannot read the directory; use a tenant key or sign in"
+)
 
 
 BackendDep = Annotated[Backend, Depends(backend)]
@@ -103,3 +110,4 @@ OperatorCallerDep = Annotated[Principal, Depends(operator_caller)]
 UsageReaderDep = Annotated[Principal, Depends(usage_reader)]
 BillingReaderDep = Annotated[Principal, Depends(billing_reader)]
 AnalyticsReaderDep = Annotated[Principal, Depends(analytics_reader)]
+DirectoryReaderDep = Annotated[Principal, Depends(directory_reader)]

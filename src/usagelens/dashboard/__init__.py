@@ -1,0 +1,2 @@
+"""The dashboard: a sign-in page and the analytics as charts and tables, served from the bundle
+that `web/` builds into `assets/`."""

@@ -1,5 +1,6 @@
 """Raw events and rollups in the DuckDB file, with exact forever dedupe."""
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,20 +26,38 @@ Mask = np.ndarray[Any, np.dtype[np.bool_]]
 class EventStore(DirectoryStore, TenantStore):
     def __init__(self, path: Path, read_only: bool = False) -> None:
         super().__init__(path, read_only)
-        self._index = IdIndex()
-        self._load_index()
         self._zones: dict[int, str] = {}  # a tenant's zone never changes
         if not read_only and self._rows("SELECT count(*) FROM pending_rebuilds")[0][0]:
             self.rebuild_rollups()
+        # Only storing events needs the id index: it loads (about 1.4 s per 10 million events)
+        # while reads are already answered, and the first write waits for it.
+        self._index = IdIndex()
+        self._index_loaded = threading.Event()
+        self._index_failure: BaseException | None = None
+        threading.Thread(target=self._load_index, name="usagelens-id-index", daemon=True).start()
 
     def _load_index(self) -> None:
-        reader = (
-            self._cursor()
-            .sql("SELECT tenant_id, id_hash FROM events ORDER BY tenant_id")
-            .to_arrow_reader(1_000_000)
-        )
-        for batch in reader:
-            self._index_hashes(pa.Table.from_batches([batch]))
+        try:
+            reader = (
+                self._cursor()
+                .sql("SELECT tenant_id, id_hash FROM events ORDER BY tenant_id")
+                .to_arrow_reader(1_000_000)
+            )
+            for batch in reader:
+                self._index_hashes(pa.Table.from_batches([batch]))
+        except BaseException as failure:  # reported to every writer, never swallowed
+            self._index_failure = failure
+        finally:
+            self._index_loaded.set()
+
+    def _wait_for_index(self) -> None:
+        self._index_loaded.wait()
+        if self._index_failure is not None:
+            raise RuntimeError("the id index could not be loaded") from self._index_failure
+
+    def close(self) -> None:
+        self._index_loaded.wait()  # its reader uses the connection being closed
+        super().close()
 
     def _index_hashes(self, events: pa.Table) -> None:
         tenants = events.column("tenant_id").to_numpy()
@@ -113,6 +132,7 @@ class EventStore(DirectoryStore, TenantStore):
         raw table lacks, nor one twice."""
         results: list[AppendResult] = []
         fresh: list[pa.Table] = []
+        self._wait_for_index()
         with self._write_lock:
             with self._transaction() as con:
                 seen: dict[int, set[str]] = {}

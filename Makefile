@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DB ?= usagelens.duckdb
+SIZE ?= 10M
 # The dashboard's bundle, built from web/ into the package that serves it (gitignored).
 WEB_BUILT := src/usagelens/dashboard/assets/.built
 WEB_MODULES := web/node_modules/.installed
@@ -10,7 +11,7 @@ WEB_SOURCES := web/tsconfig.json web/build.mjs \
 	$(wildcard web/src/*.ts web/styles/*.css web/pages/*.html)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup web chromium run demo serve test lint bench-ingest bench-quick clean
+.PHONY: setup web chromium run demo serve test lint bench-ingest bench bench-quick bench-data clean
 
 setup: $(VENV)/.installed $(WEB_BUILT)
 
@@ -60,10 +61,20 @@ test: lint chromium
 bench-ingest: setup
 	$(BIN)/python -m bench.ingest
 
-## usagelens against DuckDB raw scan, PostgreSQL and chDB on ~1M events; writes bench/RESULTS.md
+## Issue 5's benchmark at one size (SIZE=1M|10M|100M): dataset, load, query mix, baselines a/b/c;
+## writes bench/results/$(SIZE).json and bench/RESULTS.md
+bench: setup
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m bench.run --size $(SIZE)
+
+## The same at 1M events
 bench-quick: setup
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
-	$(BIN)/python -m bench.baselines
+	$(BIN)/python -m bench.run --size 1M
+
+## The benchmark's dataset alone (deterministic, cached in bench/data/)
+bench-data: setup
+	$(BIN)/python -m bench.dataset --size $(SIZE)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache web/node_modules src/usagelens/dashboard/assets

@@ -1,12 +1,13 @@
 """Exact half-up rounding of numerator / denominator, checked against `Fraction` arithmetic."""
 
 import random
+from dataclasses import fields
 from decimal import Decimal
 from fractions import Fraction
 
 import pytest
 
-from usagelens.analytics.costs import round_half_up
+from usagelens.analytics.costs import MONEY_FIELDS, Money, Quantities, Row, round_half_up
 
 
 def reference(value: Fraction, minor_unit: Decimal) -> Decimal:
@@ -44,3 +45,21 @@ def test_random_values_match_fractions() -> None:
         found = round_half_up(numerator, denominator, minor_unit)
         assert found == expected
         assert found.as_tuple().exponent == minor_unit.as_tuple().exponent
+
+
+def test_adding_rows_adds_every_field() -> None:
+    """Row sums are spelled out field by field: a field added later must not be left out."""
+    quantities = Quantities()
+    money = Money(Decimal("0.01"))
+    for number, item in enumerate(fields(Quantities), start=1):
+        kind = Decimal if isinstance(getattr(quantities, item.name), Decimal) else int
+        setattr(quantities, item.name, kind(number))
+    for number, name in enumerate(MONEY_FIELDS, start=1):
+        setattr(money, name, Decimal(number))
+    total = Row.zero(Decimal("0.01"))
+    total.add(Row(quantities, money))
+    total.add(Row(quantities, money))
+    for number, item in enumerate(fields(Quantities), start=1):
+        assert getattr(total.quantities, item.name) == 2 * number, item.name
+    for number, name in enumerate(MONEY_FIELDS, start=1):
+        assert getattr(total.money, name) == 2 * number, name

@@ -3,6 +3,7 @@ and rate card version (prices are applied by the service, in exact decimals)."""
 
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from usagelens.analytics.queries import QUANTITIES, UsageSums
@@ -13,7 +14,8 @@ _DECIMAL_QUANTITIES = ("storage_gb_hours", "kb_minutes")
 
 def _sum(column: str) -> str:
     if column in _DECIMAL_QUANTITIES:
-        return f"sum(r.{column})"
+        # As text: the driver's own DECIMAL conversion costs microseconds a value.
+        return f"sum(r.{column})::VARCHAR"
     return f"sum(r.{column})::BIGINT"
 
 
@@ -58,7 +60,7 @@ class AnalyticsStore(Database):
                 SELECT r.organization_id, r.user_id, 0, {sums}
                 FROM ({rows}) r
                 GROUP BY ALL
-                ORDER BY ALL
+                ORDER BY 1, 2
             """
         else:
             sql = f"""
@@ -68,7 +70,13 @@ class AnalyticsStore(Database):
                 SELECT r.organization_id, r.user_id, v.version, {sums}
                 FROM ({rows}) r ASOF JOIN versions v ON r.day >= v.version_start
                 GROUP BY ALL
-                ORDER BY ALL
+                ORDER BY 1, 2, 3
             """
-        # DuckDB already answers Python ints and Decimals, in QUANTITIES' order.
-        return [UsageSums(*row) for row in self._rows(sql, params)]
+        decimals = [3 + QUANTITIES.index(name) for name in _DECIMAL_QUANTITIES]
+        found = []
+        for row in self._rows(sql, params):  # Python ints and decimal text, in QUANTITIES' order
+            values = list(row)
+            for index in decimals:
+                values[index] = Decimal(values[index])
+            found.append(UsageSums(*values))
+        return found

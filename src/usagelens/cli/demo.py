@@ -44,7 +44,7 @@ def demo(
         typer.echo(f"{about} already holds its data; nothing more was loaded.")
     typer.echo("Its API key (shown once):")
     typer.echo(f"  {key}\n")
-    typer.echo("Try, once `usagelens serve` runs:")
+    typer.echo(f"Once `usagelens serve` runs, open {base}/ and sign in with it, or try:")
     typer.echo(f"  curl -s -H 'X-API-Key: {key}' {base}/v1/organizations")
     typer.echo(
         f"  curl -s -H 'Authorization: Bearer {key}' '{base}/v1/users?organization_id=org_acme'"

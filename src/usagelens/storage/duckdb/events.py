@@ -34,20 +34,25 @@ class EventStore(DirectoryStore, TenantStore):
         self._index = IdIndex()
         self._index_loaded = threading.Event()
         self._index_failure: BaseException | None = None
-        threading.Thread(target=self._load_index, name="usagelens-id-index", daemon=True).start()
+        self._index_loader = threading.Thread(
+            target=self._load_index, name="usagelens-id-index", daemon=True
+        )
+        self._index_loader.start()
 
     def _load_index(self) -> None:
+        # A cursor of its own, closed here: a thread-local one would be destroyed whenever
+        # the thread's state is, possibly while the connection is being closed.
+        cursor = self._con.cursor()
         try:
-            reader = (
-                self._cursor()
-                .sql("SELECT tenant_id, id_hash FROM events ORDER BY tenant_id")
-                .to_arrow_reader(1_000_000)
-            )
+            reader = cursor.sql(
+                "SELECT tenant_id, id_hash FROM events ORDER BY tenant_id"
+            ).to_arrow_reader(1_000_000)
             for batch in reader:
                 self._index_hashes(pa.Table.from_batches([batch]))
         except BaseException as failure:  # reported to every writer, never swallowed
             self._index_failure = failure
         finally:
+            cursor.close()
             self._index_loaded.set()
 
     def _wait_for_index(self) -> None:
@@ -56,7 +61,7 @@ class EventStore(DirectoryStore, TenantStore):
             raise RuntimeError("the id index could not be loaded") from self._index_failure
 
     def close(self) -> None:
-        self._index_loaded.wait()  # its reader uses the connection being closed
+        self._index_loader.join()  # its cursor belongs to the connection being closed
         super().close()
 
     def _index_hashes(self, events: pa.Table) -> None:

@@ -10,8 +10,7 @@ from typing import Any
 import duckdb
 
 from usagelens.mau.queries import MauCompany, MauMonth, MauMonthQuery, MauTickets, MauUser
-from usagelens.storage.duckdb.database import Database
-from usagelens.storage.duckdb.directory import _latest
+from usagelens.storage.duckdb.directory import DirectoryStore
 
 # Per user of the month: bot messages summed over all rollup rows (additive partial sums), the
 # organization with the most of them (ties: the smallest id), and the total. Rows that carry only
@@ -36,17 +35,9 @@ _ACTIVE = """
     )
 """
 
-# Names as the directory API resolves them: an explicit (PUT) value, else the latest one events
-# carried, else the id.
-_COMPANY_NAMES = f"""
-    company_names AS (
-        SELECT o.organization_id, coalesce(o.name, n.value, o.organization_id) AS name
-        FROM organizations o LEFT JOIN ({_latest("organization", "name")}) n
-            ON n.entity_id = o.organization_id
-        WHERE o.tenant_id = $tenant
-    )
-"""
-
+# Names as the directory API resolves them (an explicit value, else the latest one events
+# carried), from the directory's resolved names kept in memory: registered as `user_names`
+# (user_id, name, email) and `company_names` (organization_id, name) for each read.
 _TREND = """
     SELECT month, count(*) FROM (
         SELECT month, user_id
@@ -59,25 +50,23 @@ _TREND = """
 """
 
 _COMPANIES = f"""
-    WITH {_ACTIVE}, {_COMPANY_NAMES}
+    WITH {_ACTIVE}
     SELECT a.organization_id, coalesce(c.name, a.organization_id), count(*) AS active_users
     FROM active a LEFT JOIN company_names c ON c.organization_id = a.organization_id
     GROUP BY a.organization_id, c.name
 """
 
 _USERS = f"""
-    WITH {_ACTIVE}, {_COMPANY_NAMES}
+    WITH {_ACTIVE}
     SELECT
         a.user_id,
-        coalesce(u.name, n.value, a.user_id) AS end_user,
-        coalesce(u.email, e.value) AS email,
+        coalesce(u.name, a.user_id) AS end_user,
+        u.email,
         a.organization_id,
         coalesce(c.name, a.organization_id),
         a.turns
     FROM active a
-        LEFT JOIN users u ON u.tenant_id = $tenant AND u.user_id = a.user_id
-        LEFT JOIN ({_latest("user", "name")}) n ON n.entity_id = a.user_id
-        LEFT JOIN ({_latest("user", "email")}) e ON e.entity_id = a.user_id
+        LEFT JOIN user_names u ON u.user_id = a.user_id
         LEFT JOIN company_names c ON c.organization_id = a.organization_id
     ORDER BY a.turns DESC, end_user, a.user_id
     LIMIT $limit OFFSET $offset
@@ -102,7 +91,7 @@ _TICKETS = """
 )
 
 
-class MauStore(Database):
+class MauStore(DirectoryStore):
     @contextmanager
     def _snapshot(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """This thread's read cursor inside a transaction: one snapshot for several reads."""
@@ -114,6 +103,17 @@ class MauStore(Database):
             cursor.execute("ROLLBACK")
             raise
         cursor.execute("COMMIT")
+
+    @contextmanager
+    def _names_registered(self, con: duckdb.DuckDBPyConnection, tenant_id: int) -> Iterator[None]:
+        user_names, company_names = self.name_tables(tenant_id)
+        con.register("user_names", user_names)
+        con.register("company_names", company_names)
+        try:
+            yield
+        finally:
+            con.unregister("user_names")
+            con.unregister("company_names")
 
     def mau_month(self, query: MauMonthQuery) -> MauMonth:
         month: dict[str, Any] = {
@@ -131,7 +131,7 @@ class MauStore(Database):
             timings[stage] = (time.perf_counter() - started) * 1000
             return rows
 
-        with self._snapshot() as con:
+        with self._snapshot() as con, self._names_registered(con, query.tenant_id):
             trend = timed(con, "trend", _TREND, {**month, "first": query.first_month})
             companies = timed(con, "per_company", _COMPANIES, month)
             page = {**month, "limit": query.limit + 1, "offset": query.offset}

@@ -11,7 +11,7 @@ WEB_SOURCES := web/tsconfig.json web/build.mjs \
 	$(wildcard web/src/*.ts web/styles/*.css web/pages/*.html)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup web chromium run demo serve test lint bench-ingest bench bench-quick bench-data clean
+.PHONY: setup web chromium postgres run demo serve test lint bench-ingest bench bench-quick bench-data clean
 
 setup: $(VENV)/.installed $(WEB_BUILT)
 
@@ -31,6 +31,11 @@ $(WEB_BUILT): $(WEB_MODULES) $(WEB_SOURCES)
 $(WEB_MODULES): web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
 	touch $@
+
+## Debian's PostgreSQL server, which the benchmark's baseline b) starts a throwaway cluster of
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ -x /usr/local/bin/initdb ] || { \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends postgresql; }
 
 ## Debian's Chromium, which the dashboard's browser tests drive (never a downloaded browser)
 chromium:
@@ -63,12 +68,12 @@ bench-ingest: setup
 
 ## Issue 5's benchmark at one size (SIZE=1M|10M|100M): dataset, load, query mix, baselines a/b/c;
 ## writes bench/results/$(SIZE).json and bench/RESULTS.md
-bench: setup
+bench: setup postgres
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench.run --size $(SIZE)
 
 ## The same at 1M events
-bench-quick: setup
+bench-quick: setup postgres
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench.run --size 1M
 

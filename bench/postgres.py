@@ -16,7 +16,21 @@ import duckdb
 from bench.engines import COUNT_SQL, Built, Engine, Pool, Query, count_key, group_column, tree
 from bench.mix import Counts, Mau, Usage
 
-PG_BIN = Path("/usr/local/bin")
+
+def _server_binaries() -> Path:
+    """Where `initdb` and `postgres` are: Debian keeps them out of PATH, one folder per major
+    version (the newest wins); a machine may also link them into /usr/local/bin."""
+    linked = Path("/usr/local/bin")
+    if (linked / "initdb").exists():
+        return linked
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin"),
+        key=lambda folder: int(folder.parent.name) if folder.parent.name.isdigit() else 0,
+    )
+    return versions[-1] if versions else linked
+
+
+PG_BIN = _server_binaries()
 PG_USER = "usagelens_bench"
 PG_COLUMNS = """
     tenant text NOT NULL, id text NOT NULL, type text NOT NULL, time timestamptz NOT NULL,

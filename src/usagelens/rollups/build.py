@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from usagelens.timezones.days import local_days
-from usagelens.timezones.months import month_start_micros
+from usagelens.timezones.months import local_months
 
 FIFTEEN_MINUTES_US = 15 * 60 * 1_000_000
 
@@ -89,14 +90,18 @@ def conversations_15m(events: pa.Table) -> pa.Table:
     return summed.rename_columns([*keys, "conversations", "seconds"])
 
 
-def _local_dates(events: pa.Table, zone_of: ZoneOf) -> pa.Array:
-    """Each event's date in its tenant's zone."""
+LocalDate = Callable[[npt.NDArray[np.int64], str], npt.NDArray[np.int32]]
+"""The local date (days since 1970-01-01) of UTC instants (microseconds) in a zone."""
+
+
+def _local_dates(events: pa.Table, zone_of: ZoneOf, local_date: LocalDate) -> pa.Array:
+    """Each event's ``local_date`` in its tenant's zone."""
     tenants = events["tenant_id"].to_numpy()
     micros = pc.cast(events["time"], pa.int64()).to_numpy()
     days = np.empty(len(micros), dtype=np.int32)
     for tenant in np.unique(tenants):
         rows = tenants == tenant
-        days[rows] = local_days(micros[rows], zone_of(int(tenant)))
+        days[rows] = local_date(micros[rows], zone_of(int(tenant)))
     return pa.array(days, pa.date32())
 
 
@@ -116,7 +121,7 @@ def usage_days(events: pa.Table, zone_of: ZoneOf) -> pa.Table:
     started_minutes = pc.divide(pc.add(pc.fill_null(usage["seconds"], 0), 59), 60)
     columns: dict[str, pa.ChunkedArray | pa.Array] = {
         "tenant_id": usage["tenant_id"],
-        "day": _local_dates(usage, zone_of),
+        "day": _local_dates(usage, zone_of, local_days),
         "organization_id": usage["organization_id"],
         "user_id": pc.fill_null(usage["subject"], ""),
     }
@@ -137,18 +142,11 @@ def usage_days(events: pa.Table, zone_of: ZoneOf) -> pa.Table:
 def user_months(events: pa.Table, zone_of: ZoneOf) -> pa.Table:
     """Bot messages and tickets per (tenant, month of the tenant's zone, user, organization)."""
     chosen = events.filter(pc.is_in(events["type"], pa.array(["bot_message", "ticket"])))
-    tenants = chosen["tenant_id"].to_numpy()
-    micros = pc.cast(chosen["time"], pa.int64()).to_numpy()
-    months = np.empty(len(micros), dtype=np.int32)
-    for tenant in np.unique(tenants):
-        rows = tenants == tenant
-        starts, days = month_start_micros(zone_of(int(tenant)))
-        months[rows] = days[np.searchsorted(starts, micros[rows], side="right") - 1]
     is_message = pc.equal(chosen["type"], "bot_message")
     keyed = pa.table(
         {
             "tenant_id": chosen["tenant_id"],
-            "month": pa.array(months, pa.date32()),
+            "month": _local_dates(chosen, zone_of, local_months),
             "user_id": chosen["subject"],
             "organization_id": chosen["organization_id"],
             "bot_messages": pc.cast(is_message, pa.int64()),

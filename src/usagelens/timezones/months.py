@@ -51,3 +51,11 @@ def month_start_micros(tz: str) -> MonthBounds:
     micros = np.array([(start - EPOCH) // MICROSECOND for _, start in starts], dtype=np.int64)
     days = np.array([month.toordinal() - epoch_day for month, _ in starts], dtype=np.int32)
     return micros, days
+
+
+def local_months(micros: npt.NDArray[np.int64], tz: str) -> npt.NDArray[np.int32]:
+    """The first day of the month in ``tz`` (days since 1970-01-01) of each UTC instant
+    (microseconds since 1970)."""
+    starts, days = month_start_micros(tz)
+    found: npt.NDArray[np.int32] = days[np.searchsorted(starts, micros, side="right") - 1]
+    return found

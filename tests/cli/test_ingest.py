@@ -225,7 +225,7 @@ def test_an_invalid_line_keeps_the_chunks_before_it_and_the_fixed_file_loads_the
     path = write_ndjson(tmp_path / "events.ndjson", lines)
     stored = Stored(db)
 
-    done = run("ingest", str(path), "--tenant", "a", db=db)
+    done = run("ingest", str(path), "--tenant", "a", "--chunk-events", "10000", db=db)
     assert done.returncode == 1
     assert f"line {bad_line}:" in done.stderr
     assert "data.count" in done.stderr
@@ -238,7 +238,7 @@ def test_an_invalid_line_keeps_the_chunks_before_it_and_the_fixed_file_loads_the
     assert int(before[1].replace(",", "")) == len(loaded)
 
     # Unfixed, a re-run resumes after the loaded chunks and names the same line again.
-    again = run("ingest", str(path), "--tenant", "a", db=db)
+    again = run("ingest", str(path), "--tenant", "a", "--chunk-events", "10000", db=db)
     assert again.returncode == 1
     assert f"line {bad_line}:" in again.stderr
     assert len(stored.ids("a")) == len(loaded)
@@ -263,7 +263,7 @@ def _kill_while_loading(db: Path, path: Path, settle: float) -> bool:
             "usagelens",
             "ingest",
             str(path),
-            *("--tenant", "a", "--db", str(db)),
+            *("--tenant", "a", "--chunk-events", "10000", "--db", str(db)),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
 from usagelens.cli.options import DEFAULT_DB, DbOption, open_backend
-from usagelens.ingest.bulk import BulkInvalid, load_file
+from usagelens.ingest.bulk import CHUNK_EVENTS, BulkInvalid, load_file
 from usagelens.ingest.errors import RejectedBody
 from usagelens.ingest.tenancy import bulk_tenant_resolver
 
@@ -23,6 +23,14 @@ def ingest(
         str | None,
         typer.Option("--tenant", help="Tenant of every event; else each names its own `tenant`."),
     ] = None,
+    chunk_events: Annotated[
+        int,
+        typer.Option(
+            "--chunk-events",
+            min=1,
+            help="Events per commit; a re-run after a crash loads the chunk that was in flight.",
+        ),
+    ] = CHUNK_EVENTS,
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Load events from a file: same validation and dedupe as the API, resumable after a crash."""
@@ -51,7 +59,11 @@ def ingest(
 
             try:
                 report = load_file(
-                    backend, file, bulk_tenant_resolver(default, backend.tenant_by_name), advance
+                    backend,
+                    file,
+                    bulk_tenant_resolver(default, backend.tenant_by_name),
+                    advance,
+                    chunk_events,
                 )
             except RejectedBody as rejected:
                 typer.echo(f"error: {rejected.message}", err=True)

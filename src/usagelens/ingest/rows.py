@@ -93,6 +93,13 @@ _data_values = attrgetter(*_DATA_COLUMNS.values())
 _HEAD_COLUMNS = ("tenant_id", "id_hash", "event_id", "type", "time", "subject", "source")
 _ROW_COLUMNS = _HEAD_COLUMNS + tuple(_DATA_COLUMNS)
 _UTC_MICROS = pa.timestamp("us", tz="UTC")
+# Times arrive aware; they are stored as naive UTC after the conversion.
+_ROW_TYPE = pa.struct(
+    [
+        pa.field(name, _UTC_MICROS if name == "time" else EVENT_SCHEMA.field(name).type)
+        for name in _ROW_COLUMNS
+    ]
+)
 
 
 def id_hash(event_id: str) -> int:
@@ -182,15 +189,12 @@ def build_batch(
         rows.append((*head, event.subject, event.source, *_data_values(data)))
     if errors:
         raise InvalidEvents(errors, total=len(events))
-    columns = dict(zip(_ROW_COLUMNS, zip(*rows, strict=True), strict=True)) if rows else {}
-    arrays = []
-    for field in EVENT_SCHEMA:
-        values = columns.get(field.name, ())
-        if field.name == "time":
-            arrays.append(pa.array(values, type=_UTC_MICROS).cast(field.type))
-        else:
-            arrays.append(pa.array(values, type=field.type))
-    return pa.Table.from_arrays(arrays, schema=EVENT_SCHEMA)
+    # Arrow turns the row tuples into columns in one native pass: a Python transposition and a
+    # conversion per column cost twice as much.
+    columns = pa.array(rows, type=_ROW_TYPE).flatten()
+    by_name = dict(zip(_ROW_COLUMNS, columns, strict=True))
+    by_name["time"] = by_name["time"].cast(EVENT_SCHEMA.field("time").type)
+    return pa.Table.from_arrays([by_name[name] for name in EVENT_SCHEMA.names], schema=EVENT_SCHEMA)
 
 
 def parse_and_build(

@@ -7,7 +7,8 @@ from fractions import Fraction
 
 import pytest
 
-from usagelens.analytics.costs import MONEY_FIELDS, Money, Quantities, Row, round_half_up
+from usagelens.analytics.costs import Money, Quantities, Row, round_half_up
+from usagelens.analytics.queries import MONEY_FIELDS
 
 
 def reference(value: Fraction, minor_unit: Decimal) -> Decimal:

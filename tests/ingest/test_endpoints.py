@@ -385,6 +385,17 @@ INVALID_CASES: list[tuple[str, Any, list[tuple[str, str | None]]]] = [
         [("data.gb_hours", None)],
     ),
     (
+        # Stored in 18 digits with 6 decimals: 10^12 itself would not fit.
+        "gb_hours of 10^12",
+        event("bad", "storage", data=with_data("storage", gb_hours="1000000000000")),
+        [("data.gb_hours", "must be at most 999999999999.999999")],
+    ),
+    (
+        "minutes of 10^12",
+        event("bad", "kb_usage", data=with_data("kb_usage", minutes="1000000000000.0")),
+        [("data.minutes", "must be at most 999999999999.999999")],
+    ),
+    (
         "minutes with 7 decimal places",
         event("bad", "kb_usage", data=with_data("kb_usage", minutes=0.0000001)),
         [("data.minutes", None)],

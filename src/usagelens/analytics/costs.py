@@ -30,21 +30,14 @@ from decimal import (
     localcontext,
 )
 
-from usagelens.analytics.queries import UsageSums
-from usagelens.pricing.ratecard import GB_HOURS_PER_GB_MONTH, RateCard
-
-MONEY_FIELDS = (
-    "messaging_cost",
-    "voice_cost",
-    "api_request_cost",
-    "api_storage_cost",
-    "phone_rental_cost",
-    "phone_purchase_cost",
-    "kb_monthly_cost",
-    "kb_usage_cost",
-    "brand_registration_cost",
+from usagelens.analytics.queries import (
+    COUNTS,
+    MONEY_FIELDS,
+    QUANTITY_SCALE,
+    PricedUsage,
+    UsageSums,
 )
-
+from usagelens.pricing.ratecard import GB_HOURS_PER_GB_MONTH, RateCard
 
 # Enough digits for any product of a quantity (up to 10^12 per event, summed) and a price (12
 # digits each side of the point); the Inexact trap turns any rounding of a sum or product into
@@ -94,7 +87,7 @@ class Quantities:
         self.phone_rentals += other.phone_rentals
         self.phone_purchases += other.phone_purchases
         self.kb_count += other.kb_count
-        self.kb_minutes += other.kb_minutes
+        self.kb_minutes = _EXACT.add(self.kb_minutes, other.kb_minutes)
         self.brand_registrations += other.brand_registrations
 
     def add_sums(self, sums: UsageSums) -> None:
@@ -108,7 +101,7 @@ class Quantities:
         self.phone_rentals += sums.phone_rentals
         self.phone_purchases += sums.phone_purchases
         self.kb_count += sums.kb_count
-        self.kb_minutes += sums.kb_minutes
+        self.kb_minutes = _EXACT.add(self.kb_minutes, sums.kb_minutes)
         self.brand_registrations += sums.brand_registrations
 
 
@@ -198,25 +191,31 @@ class Money:
         return money
 
     def add(self, other: "Money") -> None:
-        # Spelled out, as Quantities.add.
-        self.messaging_cost += other.messaging_cost
-        self.voice_cost += other.voice_cost
-        self.api_request_cost += other.api_request_cost
-        self.api_storage_cost += other.api_storage_cost
-        self.phone_rental_cost += other.phone_rental_cost
-        self.phone_purchase_cost += other.phone_purchase_cost
-        self.kb_monthly_cost += other.kb_monthly_cost
-        self.kb_usage_cost += other.kb_usage_cost
-        self.brand_registration_cost += other.brand_registration_cost
+        # Spelled out, as Quantities.add; in the exact context, as the default one keeps only 28
+        # digits, fewer than a sum of figures at the rate card's bounds has.
+        add = _EXACT.add
+        self.messaging_cost = add(self.messaging_cost, other.messaging_cost)
+        self.voice_cost = add(self.voice_cost, other.voice_cost)
+        self.api_request_cost = add(self.api_request_cost, other.api_request_cost)
+        self.api_storage_cost = add(self.api_storage_cost, other.api_storage_cost)
+        self.phone_rental_cost = add(self.phone_rental_cost, other.phone_rental_cost)
+        self.phone_purchase_cost = add(self.phone_purchase_cost, other.phone_purchase_cost)
+        self.kb_monthly_cost = add(self.kb_monthly_cost, other.kb_monthly_cost)
+        self.kb_usage_cost = add(self.kb_usage_cost, other.kb_usage_cost)
+        self.brand_registration_cost = add(
+            self.brand_registration_cost, other.brand_registration_cost
+        )
 
     @property
     def kb_cost(self) -> Decimal:
-        return self.kb_monthly_cost + self.kb_usage_cost
+        return _EXACT.add(self.kb_monthly_cost, self.kb_usage_cost)
 
     @property
     def total_cost(self) -> Decimal:
-        total: Decimal = sum((getattr(self, name) for name in MONEY_FIELDS), Decimal(0))
-        return total + Decimal(0) * self.minor_unit
+        total = Decimal(0) * self.minor_unit
+        for name in MONEY_FIELDS:
+            total = _EXACT.add(total, getattr(self, name))
+        return total
 
 
 @dataclass
@@ -240,6 +239,21 @@ class Row:
             exact.add_sums(one, cards[one.version])
         return cls(quantities, Money.rounded(exact, minor_unit))
 
+    @classmethod
+    def from_engine(cls, priced: PricedUsage, minor_exponent: int) -> "Row":
+        """A row the storage engine priced: exact integers turned into decimals as they are."""
+        quantities = Quantities()
+        for name, count in zip(_COUNT_NAMES, priced.counts, strict=True):
+            setattr(quantities, name, count)
+        quantities.kb_minutes = Decimal(quantities.kb_minutes).scaleb(-QUANTITY_SCALE)
+        money = Money(Decimal(1).scaleb(-minor_exponent))
+        for name, units in zip(MONEY_FIELDS, priced.units, strict=True):
+            setattr(money, name, Decimal(units).scaleb(-minor_exponent))
+        return cls(quantities, money)
+
     def add(self, other: "Row") -> None:
         self.quantities.add(other.quantities)
         self.money.add(other.money)
+
+
+_COUNT_NAMES = tuple(name for name, _ in COUNTS)

@@ -1,6 +1,6 @@
 """What the seed 001 analytics need from storage: rollup sums per key and rate card version."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
@@ -39,6 +39,65 @@ QUANTITIES: tuple[str, ...] = tuple(item.name for item in fields(UsageSums))[3:]
 """The measures of ``rollup_usage_days`` that analytics price or count, in `UsageSums` order
 (storage answers rows in this order)."""
 
+MONEY_FIELDS = (
+    "messaging_cost",
+    "voice_cost",
+    "api_request_cost",
+    "api_storage_cost",
+    "phone_rental_cost",
+    "phone_purchase_cost",
+    "kb_monthly_cost",
+    "kb_usage_cost",
+    "brand_registration_cost",
+)
+"""A row's reported money figures, each rounded on its own."""
+
+COUNTS: tuple[tuple[str, str], ...] = (
+    ("sms_sent", "sms_out_messages"),
+    ("sms_received", "sms_in_messages"),
+    ("mms_sent", "mms_out_messages"),
+    ("mms_received", "mms_in_messages"),
+    ("voice_calls", "voice_calls"),
+    ("voice_seconds", "voice_seconds"),
+    ("api_requests", "api_requests"),
+    ("phone_rentals", "phone_rentals"),
+    ("phone_purchases", "phone_purchases"),
+    ("kb_count", "kb_count"),
+    ("kb_minutes", "kb_minutes"),
+    ("brand_registrations", "brand_registrations"),
+)
+"""A row's reported quantities, each with the `UsageSums` measure it sums."""
+
+PRICE_SCALE = 12
+"""Prices have at most 12 decimal places: `PriceVersion` holds them times 10^12."""
+QUANTITY_SCALE = 6
+"""GB-hours and KB minutes have at most 6 decimal places: `PricedUsage` holds kb_minutes times
+10^6."""
+
+
+@dataclass(frozen=True)
+class PriceVersion:
+    """One rate card version as exact integers, for the engine to price with."""
+
+    first_day: date  # the tenant's local date it applies from (the first is before any event)
+    per_started_minute: bool
+    prices: Mapping[str, int]  # each of the card's prices times 10^PRICE_SCALE, by name
+
+
+@dataclass(frozen=True)
+class PricedUsage:
+    """A key's (or a whole organization's) quantities and rounded costs, priced by the engine."""
+
+    organization_id: str
+    user_id: str  # "": the organization's own events, or the whole organization
+    users: list[str]  # for a whole organization: the users with usage in it
+    counts: tuple[int, ...]  # in `COUNTS` order; kb_minutes times 10^QUANTITY_SCALE
+    units: tuple[int, ...]  # in `MONEY_FIELDS` order, in minor units of the currency
+
+
+class PricingOverflow(ArithmeticError):
+    """A figure does not fit the engine's exact integers: price it in Python decimals instead."""
+
 
 class AnalyticsQueries(Protocol):
     def usage_sums(
@@ -54,4 +113,21 @@ class AnalyticsQueries(Protocol):
         ``end_day`` of its zone (None: unbounded), summed per organization, user and rate card
         version: a date's version is the latest of ``version_days`` (sorted, the first one before
         any event) not after it. Optionally only one organization and/or user."""
+        ...
+
+    def priced_usage(
+        self,
+        tenant_id: int,
+        versions: Sequence[PriceVersion],
+        minor_exponent: int,
+        first_day: date | None,
+        end_day: date | None,
+        organization_id: str | None = None,
+        per_organization: bool = False,
+    ) -> list[PricedUsage]:
+        """What ``usage_sums`` sums, priced as `usagelens.analytics.costs` prices it: per
+        (organization, user) key each component's exact cost over every version, rounded
+        half-up to 10^-``minor_exponent``. ``per_organization``: the keys' rounded figures
+        summed per organization instead. Raises `PricingOverflow` when an exact figure does not
+        fit the engine's integers."""
         ...

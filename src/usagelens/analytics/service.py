@@ -15,7 +15,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from usagelens.analytics.costs import Row
-from usagelens.analytics.queries import UsageSums
+from usagelens.analytics.queries import PRICE_SCALE, PriceVersion, PricingOverflow, UsageSums
 from usagelens.analytics.schemas import (
     CostBreakdown,
     OrganizationAnalytics,
@@ -28,7 +28,7 @@ from usagelens.analytics.schemas import (
     UsersResponse,
 )
 from usagelens.directory.models import User
-from usagelens.pricing.ratecard import RateCard, rate_card_days
+from usagelens.pricing.ratecard import PRICE_KEYS, RateCard, rate_card_days
 from usagelens.storage.base import Backend
 from usagelens.web.errors import AnalyticsError
 
@@ -59,6 +59,23 @@ class Pricing:
     cards: list[RateCard]
     currency: str
     minor_unit: Decimal
+
+    @property
+    def minor_exponent(self) -> int:
+        exponent = self.minor_unit.as_tuple().exponent
+        assert isinstance(exponent, int)
+        return -exponent
+
+    @property
+    def for_engine(self) -> list[PriceVersion]:
+        return [
+            PriceVersion(
+                day,
+                card.voice_rounding == "per_started_minute",
+                {key: int(getattr(card, key).scaleb(PRICE_SCALE)) for key in PRICE_KEYS},
+            )
+            for day, card in zip(self.version_days, self.cards, strict=True)
+        ]
 
 
 def _date(value: str | None, name: str) -> date | None:
@@ -128,6 +145,82 @@ def _by_key(sums: Iterable[UsageSums]) -> dict[tuple[str, str], list[UsageSums]]
     for one in sums:
         grouped[(one.organization_id, one.user_id)].append(one)
     return grouped
+
+
+def keys_in_python(
+    backend: Backend,
+    tenant_id: int,
+    prices: Pricing,
+    range_: Range,
+    organization_id: str | None = None,
+) -> dict[tuple[str, str], Row]:
+    """Each (organization, user) key priced in Python decimals, which no magnitude overflows."""
+    sums = backend.usage_sums(
+        tenant_id, prices.version_days, range_.start_date, range_.end_day, organization_id
+    )
+    return {
+        key: Row.priced(key_sums, prices.cards, prices.minor_unit)
+        for key, key_sums in _by_key(sums).items()
+    }
+
+
+def priced_keys(
+    backend: Backend,
+    tenant_id: int,
+    prices: Pricing,
+    range_: Range,
+    organization_id: str | None = None,
+) -> dict[tuple[str, str], Row]:
+    """Each (organization, user) key's row: priced by the storage engine in exact integers, or in
+    Python decimals where a figure is too large for the engine's integers."""
+    try:
+        priced = backend.priced_usage(
+            tenant_id,
+            prices.for_engine,
+            prices.minor_exponent,
+            range_.start_date,
+            range_.end_day,
+            organization_id,
+        )
+    except PricingOverflow:
+        return keys_in_python(backend, tenant_id, prices, range_, organization_id)
+    return {
+        (key.organization_id, key.user_id): Row.from_engine(key, prices.minor_exponent)
+        for key in priced
+    }
+
+
+def priced_organizations(
+    backend: Backend, tenant_id: int, prices: Pricing, range_: Range
+) -> dict[str, tuple[set[str], Row]]:
+    """Each organization's users with usage and the sum of its keys' rounded rows (as
+    ``priced_keys``, summed by the engine)."""
+    try:
+        priced = backend.priced_usage(
+            tenant_id,
+            prices.for_engine,
+            prices.minor_exponent,
+            range_.start_date,
+            range_.end_day,
+            per_organization=True,
+        )
+    except PricingOverflow:
+        found: dict[str, tuple[set[str], Row]] = {}
+        for (organization_id, user_id), row in keys_in_python(
+            backend, tenant_id, prices, range_
+        ).items():
+            users, total = found.setdefault(organization_id, (set(), Row.zero(prices.minor_unit)))
+            if user_id:
+                users.add(user_id)
+            total.add(row)
+        return found
+    return {
+        organization.organization_id: (
+            set(organization.users),
+            Row.from_engine(organization, prices.minor_exponent),
+        )
+        for organization in priced
+    }
 
 
 def _breakdown(row: Row) -> CostBreakdown:
@@ -204,14 +297,13 @@ def user_rows(
     day_range_ = day_range(backend, tenant_id, start_date, end_date)
     organization_name = _organization_name(backend, tenant_id, organization_id)
     prices = pricing(backend, tenant_id)
-    sums = backend.usage_sums(
-        tenant_id, prices.version_days, day_range_.start_date, day_range_.end_day, organization_id
-    )
     directory = {user.user_id: user for user in backend.list_users(tenant_id, organization_id)}
     rows: dict[str, Row] = {user_id: Row.zero(prices.minor_unit) for user_id in directory}
-    for (_, user_id), key_sums in _by_key(sums).items():
+    for (_, user_id), row in priced_keys(
+        backend, tenant_id, prices, day_range_, organization_id
+    ).items():
         if user_id:
-            rows[user_id] = Row.priced(key_sums, prices.cards, prices.minor_unit)
+            rows[user_id] = row
     if any(user_id not in directory for user_id in rows):
         # Users with usage here whom the directory puts in another organization.
         directory = {user.user_id: user for user in backend.list_users(tenant_id)}
@@ -262,7 +354,6 @@ def organization_rows(
     """Every organization of the tenant (the directory's, and any its events name), each the
     sum of its users' rounded rows and its own events' rounded row."""
     prices = pricing(backend, tenant_id)
-    sums = backend.usage_sums(tenant_id, prices.version_days, range_.start_date, range_.end_day)
     organizations: dict[str, OrganizationRow] = {
         organization.organization_id: OrganizationRow(
             organization.organization_id,
@@ -283,11 +374,12 @@ def organization_rows(
     for user in backend.list_users(tenant_id):
         if user.organization_id is not None:
             of(user.organization_id).users.add(user.user_id)
-    for (organization_id, user_id), key_sums in _by_key(sums).items():
+    for organization_id, (users, row) in priced_organizations(
+        backend, tenant_id, prices, range_
+    ).items():
         organization = of(organization_id)
-        if user_id:
-            organization.users.add(user_id)
-        organization.row.add(Row.priced(key_sums, prices.cards, prices.minor_unit))
+        organization.users |= users
+        organization.row.add(row)
     listed = sorted(
         organizations.values(),
         key=lambda o: (-o.row.money.total_cost, o.organization_name, o.organization_id),

@@ -14,7 +14,7 @@ from usagelens.ingest.schemas import (
     EVENT_CLASSES,
     EVENT_TYPE,
     MAX_DECIMAL_PLACES,
-    MAX_QUANTITY,
+    MAX_DECIMAL_QUANTITY,
     AnyEvent,
 )
 
@@ -117,8 +117,8 @@ def _decimal_problem(value: Decimal) -> str | None:
         return "must be a finite decimal number"
     if value < 0:
         return "must be at least 0"
-    if value > MAX_QUANTITY:
-        return f"must be at most {MAX_QUANTITY}"
+    if value > MAX_DECIMAL_QUANTITY:
+        return f"must be at most {MAX_DECIMAL_QUANTITY}"
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > MAX_DECIMAL_PLACES:
         return f"must have at most {MAX_DECIMAL_PLACES} decimal places"

@@ -14,6 +14,8 @@ import msgspec
 
 MAX_QUANTITY = 10**12
 MAX_DECIMAL_PLACES = 6
+# Decimal quantities are stored with 18 digits, 6 of them decimals.
+MAX_DECIMAL_QUANTITY = Decimal(MAX_QUANTITY) - Decimal(1).scaleb(-MAX_DECIMAL_PLACES)
 
 Identifier = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
 Label = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]

@@ -51,7 +51,8 @@ GB_HOURS_PER_GB_MONTH = 730
 EPOCH_DATE = date(1970, 1, 1)
 EPOCH = datetime(1970, 1, 1)
 
-# Bounds that keep every figure exact in Decimal's default 28-digit context.
+# Bounds on every price. Money is computed in contexts wider than any figure they allow (Decimal's
+# default 28 digits are not: one price at the bounds times 10^12 events has 37).
 MAX_INTEGER_DIGITS = 12
 MAX_FRACTION_DIGITS = 12
 

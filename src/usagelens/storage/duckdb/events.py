@@ -2,11 +2,13 @@
 
 import threading
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -21,6 +23,37 @@ from usagelens.storage.id_index import IdIndex
 ROLLUP_TABLES = ("rollup_conversations_15m", "rollup_usage_days", "rollup_user_months")
 
 Mask = np.ndarray[Any, np.dtype[np.bool_]]
+_SPLIT_GAP = np.timedelta64(1, "h")
+_MOST_SPANS = 16
+
+
+def time_spans(times: npt.NDArray[np.datetime64]) -> list[tuple[datetime, datetime]]:
+    """The times as at most _MOST_SPANS (first, last) spans covering them all, split at the
+    widest gaps of over an hour."""
+    if times.size == 0:
+        return []
+    ordered = np.sort(times.astype("datetime64[us]"))
+    gaps = np.diff(ordered)
+    cuts = np.flatnonzero(gaps > _SPLIT_GAP)
+    if cuts.size >= _MOST_SPANS:
+        widest = np.argsort(gaps[cuts], kind="stable")[-(_MOST_SPANS - 1) :]
+        cuts = np.sort(cuts[widest])
+    firsts = np.concatenate(([0], cuts + 1))
+    lasts = np.concatenate((cuts, [ordered.size - 1]))
+    return [
+        (ordered[f].item(), ordered[last].item()) for f, last in zip(firsts, lasts, strict=True)
+    ]
+
+
+def repeated(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.bool_]:
+    """Which values occur more than once."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    same = ordered[1:] == ordered[:-1]
+    found = np.zeros(values.size, dtype=np.bool_)
+    found[order[1:][same]] = True
+    found[order[:-1][same]] = True
+    return found
 
 
 class EventStore(DirectoryStore, TenantStore):
@@ -73,60 +106,70 @@ class EventStore(DirectoryStore, TenantStore):
     def _stored_ids(
         self, con: duckdb.DuckDBPyConnection, tenant_id: int, candidates: pa.Table
     ) -> set[str]:
-        """Which candidate ids are really stored. A retry carries its original time, so the
-        cheap look-up within the candidates' time span settles nearly all; the rest are
-        checked against every stored event of the tenant."""
+        """Which candidate ids are really stored. A retry carries its original time, so a
+        look-up within the few spans of time the candidates cluster in (a replay weeks later is
+        a span of its own, not weeks of events to read: DuckDB skips the row groups outside
+        every span) settles nearly all; the rest are checked against every stored event of the
+        tenant."""
         con.register("candidates", candidates)
         try:
-            found = self._matching_ids(con, tenant_id, within_span=True)
-            if len(found) < candidates.num_rows:
-                found |= self._matching_ids(con, tenant_id, within_span=False)
+            spans = time_spans(candidates.column("time").to_numpy())
+            found = self._matching_ids(con, tenant_id, spans)
+            if len(found) < pc.count_distinct(candidates.column("event_id")).as_py():
+                found |= self._matching_ids(con, tenant_id, None)
         finally:
             con.unregister("candidates")
         return found
 
     @staticmethod
     def _matching_ids(
-        con: duckdb.DuckDBPyConnection, tenant_id: int, within_span: bool
+        con: duckdb.DuckDBPyConnection,
+        tenant_id: int,
+        spans: list[tuple[datetime, datetime]] | None,
     ) -> set[str]:
-        span = (
-            "AND e.time BETWEEN (SELECT min(time) FROM candidates) "
-            "AND (SELECT max(time) FROM candidates)"
-            if within_span
-            else ""
-        )
+        params: dict[str, Any] = {"tenant": tenant_id}
+        within = ""
+        if spans is not None:
+            conditions = []
+            for number, (first, last) in enumerate(spans):
+                conditions.append(f"e.time BETWEEN $first{number} AND $last{number}")
+                params[f"first{number}"], params[f"last{number}"] = first, last
+            within = f"AND ({' OR '.join(conditions)})"
         rows = con.execute(
             f"""
             SELECT e.event_id FROM events e SEMI JOIN candidates c
                 ON e.id_hash = c.id_hash AND e.event_id = c.event_id
-            WHERE e.tenant_id = $tenant {span}
+            WHERE e.tenant_id = $tenant {within}
             """,
-            {"tenant": tenant_id},
+            params,
         ).fetchall()
         return {row[0] for row in rows}
 
-    def _new_rows(
-        self, con: duckdb.DuckDBPyConnection, table: pa.Table, seen: dict[int, set[str]]
-    ) -> Mask:
-        """Mask of the rows whose id is neither stored nor earlier in this commit."""
-        tenants = table.column("tenant_id").to_numpy()
-        hashes = table.column("id_hash").to_numpy()
-        ids: list[str] = table.column("event_id").to_pylist()
-        keep = np.ones(table.num_rows, dtype=np.bool_)
+    def _new_rows(self, con: duckdb.DuckDBPyConnection, batches: pa.Table) -> Mask:
+        """Mask of the rows (of one commit's batches, concatenated) whose id is neither stored
+        nor earlier in the commit. Ids are only turned into Python strings where hashes say
+        they may repeat: the index's hits, and hashes seen twice in the commit."""
+        tenants = batches.column("tenant_id").to_numpy()
+        hashes = batches.column("id_hash").to_numpy()
+        ids = batches.column("event_id")
+        keep = np.ones(batches.num_rows, dtype=np.bool_)
         for tenant in np.unique(tenants):
             tenant_id = int(tenant)
             rows = np.flatnonzero(tenants == tenant)
             maybe = rows[self._index.might_contain(tenant_id, hashes[rows])]
             if maybe.size:
-                candidates = table.take(pa.array(maybe)).select(["id_hash", "event_id", "time"])
+                taken = pa.array(maybe)
+                candidates = batches.take(taken).select(["id_hash", "event_id", "time"])
                 stored = self._stored_ids(con, tenant_id, candidates)
-                keep[maybe] = [ids[row] not in stored for row in maybe]
-            earlier = seen.setdefault(tenant_id, set())
-            for row in rows[keep[rows]]:
-                if ids[row] in earlier:
+                keep[maybe] = [i not in stored for i in ids.take(taken).to_pylist()]
+            unstored = rows[keep[rows]]
+            sharing = unstored[repeated(hashes[unstored])]
+            earlier: set[str] = set()
+            for row, event_id in zip(sharing, ids.take(pa.array(sharing)).to_pylist(), strict=True):
+                if event_id in earlier:
                     keep[row] = False
                 else:
-                    earlier.add(ids[row])
+                    earlier.add(event_id)
         return keep
 
     def append_events(
@@ -140,13 +183,19 @@ class EventStore(DirectoryStore, TenantStore):
         self._wait_for_index()
         with self._write_lock:
             with self._transaction() as con:
-                seen: dict[int, set[str]] = {}
+                keep = (
+                    self._new_rows(con, pa.concat_tables(batches))
+                    if batches
+                    else np.ones(0, dtype=np.bool_)
+                )
+                start = 0
                 for table in batches:
-                    keep = self._new_rows(con, table, seen)
-                    accepted = int(keep.sum())
+                    mask = keep[start : start + table.num_rows]
+                    start += table.num_rows
+                    accepted = int(mask.sum())
                     results.append(AppendResult(accepted, table.num_rows - accepted))
                     if accepted:
-                        fresh.append(table if accepted == table.num_rows else table.filter(keep))
+                        fresh.append(table if accepted == table.num_rows else table.filter(mask))
                 if fresh:
                     new_events = pa.concat_tables(fresh)
                     self._insert(con, "events", new_events)

@@ -1,0 +1,152 @@
+"""Pricing in the engine: DuckDB's 128-bit integer arithmetic gives, key for key and organization
+for organization, the rows that exact Python decimals give from the same rollup sums; a figure
+too large for those integers is reported, never wrapped or rounded.
+
+The money rules themselves are checked against an independent Fraction reference through the API
+in tests/analytics; this file holds the engine to the Python pricing on random events, prices,
+rate card versions and currencies."""
+
+import random
+import tempfile
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.rollup_reference import make_events
+from tests.storage.test_duckdb_backend import append
+from usagelens.analytics.costs import Row
+from usagelens.analytics.queries import PRICE_SCALE, PriceVersion, PricingOverflow
+from usagelens.analytics.service import Pricing, Range, keys_in_python
+from usagelens.pricing.ratecard import DEFAULT_RATE_CARD, PRICE_KEYS, RateCard, VoiceRounding
+from usagelens.storage.duckdb.backend import DuckDBBackend
+
+EXPONENTS = {"JPY": 0, "USD": 2, "KWD": 3, "CLF": 4}
+MARCH = datetime(2024, 3, 1, 5, tzinfo=UTC)  # midnight in New York
+
+
+@pytest.fixture(scope="module")
+def backend() -> Iterator[tuple[DuckDBBackend, int]]:
+    with tempfile.TemporaryDirectory() as folder:
+        store = DuckDBBackend(Path(folder) / "priced.duckdb")
+        tenant = store.create_tenant("acme", "America/New_York", 2, None)
+        rng = random.Random(7)
+        events = make_events(7, "e", 3000)
+        for event in events:  # over all of March 2024, where the versions start
+            moment = MARCH + timedelta(seconds=rng.randrange(31 * 86400))
+            event["time"] = moment.isoformat()
+        append(store, tenant.tenant_id, events)
+        yield store, tenant.tenant_id
+        store.close()
+
+
+def _card(rng: random.Random, currency: str, per_started: bool) -> RateCard:
+    prices: dict[str, Any] = {
+        key: Decimal(rng.randint(0, 10**8)).scaleb(-rng.randint(0, PRICE_SCALE))
+        for key in PRICE_KEYS
+    }
+    voice: VoiceRounding = "per_started_minute" if per_started else "per_second"
+    return replace(DEFAULT_RATE_CARD, currency=currency, voice_rounding=voice, **prices)
+
+
+def _pricing(seed: int, currency: str, versions: int) -> Pricing:
+    rng = random.Random(seed)
+    days = sorted({date(1970, 1, 1), *(date(2024, 3, rng.randint(2, 28)) for _ in range(versions))})
+    cards = [_card(rng, currency, rng.random() < 0.5) for _ in days]
+    minor_unit = Decimal(1).scaleb(-EXPONENTS[currency])
+    return Pricing(days, cards, currency, minor_unit)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    seed=st.integers(0, 10**6),
+    currency=st.sampled_from(sorted(EXPONENTS)),
+    versions=st.integers(0, 3),
+    bounded=st.booleans(),
+)
+def test_the_engine_prices_as_python_decimals_do(
+    backend: tuple[DuckDBBackend, int], seed: int, currency: str, versions: int, bounded: bool
+) -> None:
+    store, tenant_id = backend
+    prices = _pricing(seed, currency, versions)
+    range_ = Range(date(2024, 3, 5), date(2024, 3, 25)) if bounded else Range(None, None)
+    expected = keys_in_python(store, tenant_id, prices, range_)
+    assert expected  # the events fall in the range: the comparison is not empty
+
+    engine = prices.for_engine
+    keys = store.priced_usage(
+        tenant_id, engine, prices.minor_exponent, range_.start_date, range_.end_day
+    )
+    found = {
+        (key.organization_id, key.user_id): Row.from_engine(key, prices.minor_exponent)
+        for key in keys
+    }
+    assert found == expected
+
+    organizations = store.priced_usage(
+        tenant_id,
+        engine,
+        prices.minor_exponent,
+        range_.start_date,
+        range_.end_day,
+        per_organization=True,
+    )
+    summed: dict[str, Row] = {}
+    users: dict[str, set[str]] = {}
+    for (organization_id, user_id), row in expected.items():
+        summed.setdefault(organization_id, Row.zero(prices.minor_unit)).add(row)
+        if user_id:
+            users.setdefault(organization_id, set()).add(user_id)
+    assert {
+        o.organization_id: Row.from_engine(o, prices.minor_exponent) for o in organizations
+    } == summed
+    assert {o.organization_id: set(o.users) for o in organizations if o.users} == users
+
+
+def test_one_organization_only(backend: tuple[DuckDBBackend, int]) -> None:
+    store, tenant_id = backend
+    prices = _pricing(1, "USD", 2)
+    everything = keys_in_python(store, tenant_id, prices, Range(None, None))
+    keys = store.priced_usage(tenant_id, prices.for_engine, 2, None, None, "org-b")
+    assert {(k.organization_id, k.user_id) for k in keys} == {
+        key for key in everything if key[0] == "org-b"
+    }
+
+
+def test_an_empty_range_prices_nothing(backend: tuple[DuckDBBackend, int]) -> None:
+    store, tenant_id = backend
+    prices = _pricing(2, "USD", 1)
+    day = date(2024, 3, 10)
+    assert store.priced_usage(tenant_id, prices.for_engine, 2, day, day) == []
+    assert (
+        store.priced_usage(tenant_id, prices.for_engine, 2, date(1990, 1, 1), date(1990, 2, 1))
+        == []
+    )
+
+
+def test_a_figure_beyond_128_bits_is_reported_not_wrapped(
+    backend: tuple[DuckDBBackend, int],
+) -> None:
+    store, _ = backend
+    tenant = store.create_tenant("huge", "UTC", 2, None)
+    # The most GB-hours an event may carry, in millionths, times the largest price a card
+    # allows, times 10^12: about 10^42, beyond 2^127.
+    storage = {
+        "id": "big",
+        "type": "storage",
+        "time": "2024-03-02T00:00:00Z",
+        "data": {"organization_id": "o", "gb_hours": "999999999999.999999"},
+    }
+    append(store, tenant.tenant_id, [storage])
+    largest = 10**24 - 1
+    version = PriceVersion(date(1970, 1, 1), False, {key: largest for key in PRICE_KEYS})
+    with pytest.raises(PricingOverflow):
+        store.priced_usage(tenant.tenant_id, [version], 4, None, None)

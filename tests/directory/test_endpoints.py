@@ -514,3 +514,21 @@ def test_users_organization_set_by_put_is_kept(d: Directory) -> None:
     assert d.get("user", "u1") == d.user("u1", "o1")
     assert d.get("organization", "o2") == d.org("o2")
     assert d.listing("user", "o2") == {"data": []}
+
+
+def test_put_answers_with_names_events_carried_for_fields_it_leaves_out(d: Directory) -> None:
+    # Two users and two organizations named by events, so that the PUT's answer shows it
+    # resolved the entity it wrote and no neighbour's names.
+    d.ingest(
+        d.conversation("e1", T1, org="o1", subject="u1", **NAMES_EARLY),
+        d.conversation("e2", T2, org="o2", agent="a2", subject="u2", **NAMES_LATE),
+    )
+    assert d.put("organization", "o1", parent_id="o2") == d.org("o1", "Org Early", "o2")
+    assert d.put("organization", "o2") == d.org("o2", "Org Late")
+    assert d.put("user", "u1", organization_id="o2") == d.user(
+        "u1", "o2", "User Early", "early@example.com"
+    )
+    assert d.put("user", "u2", email="put@x.io", organization_id="o2") == d.user(
+        "u2", "o2", "User Late", "put@x.io"
+    )
+    assert d.get("user", "u2") == d.user("u2", "o2", "User Late", "put@x.io")

@@ -69,3 +69,20 @@ def test_empty_adds_and_queries() -> None:
     assert index.might_contain(1, hashes([0])).tolist() == [False]
     index.add(1, hashes([MAX_HASH]))
     assert index.might_contain(1, hashes([0, MAX_HASH])).tolist() == [False, True]
+
+
+def test_add_all_makes_one_level_that_later_adds_join() -> None:
+    rng = np.random.default_rng(11)
+    values = rng.integers(0, MAX_HASH, size=5000, dtype=np.uint64, endpoint=True)
+    index = IdIndex()
+    index.add_all(1, values[:3000].copy())
+    index.add_all(2, values[3000:3500].copy())
+    index.add_all(1, values[3500:4000].copy())  # a tenant that has levels: merged like add
+    for position in range(4000, 4500):
+        index.add(1, values[position : position + 1])
+    one = set(values[:3000].tolist()) | set(values[3500:4500].tolist())
+    two = set(values[3000:3500].tolist())
+    probes = values.tolist()
+    assert index.might_contain(1, values).tolist() == [v in one for v in probes]
+    assert index.might_contain(2, values).tolist() == [v in two for v in probes]
+    assert len(index) == 4500

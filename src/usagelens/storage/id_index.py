@@ -29,6 +29,15 @@ class IdIndex:
             newest = levels.pop()
             levels[-1] = np.sort(np.concatenate((levels[-1], newest)), kind="stable")
 
+    def add_all(self, tenant_id: int, hashes: Hashes) -> None:
+        """Every stored hash of a tenant at once: sorted in place, the array becomes the
+        tenant's one level (loading a large file merges no levels and copies nothing)."""
+        if tenant_id in self._levels:
+            self.add(tenant_id, hashes)
+            return
+        hashes.sort()
+        self._levels[tenant_id] = [hashes]
+
     def might_contain(self, tenant_id: int, hashes: Hashes) -> npt.NDArray[np.bool_]:
         found = np.zeros(hashes.size, dtype=np.bool_)
         for level in self._levels.get(tenant_id, ()):

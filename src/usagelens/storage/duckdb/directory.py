@@ -24,36 +24,48 @@ from usagelens.storage.duckdb.database import Database, utcnow
 _Entity = TypeVar("_Entity", Organization, User, Agent)
 
 
-def _latest(kind: str, field: str) -> str:
-    """The latest value of a field that events carried, per entity of one tenant."""
+def _latest(kind: str, field: str, one: bool) -> str:
+    """The latest value of a field that events carried, per entity of one tenant (one: of the
+    entity $id only)."""
+    only = "AND entity_id = $id" if one else ""
     return f"""
         SELECT entity_id, arg_max(value, struct_pack(t := time, s := seq)) AS value
         FROM directory_names
-        WHERE tenant_id = $tenant AND kind = '{kind}' AND field = '{field}'
+        WHERE tenant_id = $tenant AND kind = '{kind}' AND field = '{field}' {only}
         GROUP BY entity_id
     """
 
 
 # An explicit value (PUT) wins over the ones events carry; of those, the latest event time wins,
-# and of equal times the later arrival.
-_ORGANIZATIONS = f"""
-    SELECT o.organization_id, coalesce(o.name, n.value), o.parent_id
-    FROM organizations o LEFT JOIN ({_latest("organization", "name")}) n
-        ON n.entity_id = o.organization_id
-    WHERE o.tenant_id = $tenant
-    ORDER BY o.organization_id
-"""
-_USERS = f"""
-    SELECT u.user_id, coalesce(u.name, n.value), coalesce(u.email, e.value), u.organization_id
-    FROM users u
-        LEFT JOIN ({_latest("user", "name")}) n ON n.entity_id = u.user_id
-        LEFT JOIN ({_latest("user", "email")}) e ON e.entity_id = u.user_id
-    WHERE u.tenant_id = $tenant
-    ORDER BY u.user_id
-"""
+# and of equal times the later arrival. One entity (after a PUT) is a point query: resolving
+# every entity of the tenant made each PUT cost as much as the whole directory.
+def _organizations(one: bool) -> str:
+    return f"""
+        SELECT o.organization_id, coalesce(o.name, n.value), o.parent_id
+        FROM organizations o LEFT JOIN ({_latest("organization", "name", one)}) n
+            ON n.entity_id = o.organization_id
+        WHERE o.tenant_id = $tenant {"AND o.organization_id = $id" if one else ""}
+        ORDER BY o.organization_id
+    """
+
+
+def _users(one: bool) -> str:
+    return f"""
+        SELECT u.user_id, coalesce(u.name, n.value), coalesce(u.email, e.value),
+            u.organization_id
+        FROM users u
+            LEFT JOIN ({_latest("user", "name", one)}) n ON n.entity_id = u.user_id
+            LEFT JOIN ({_latest("user", "email", one)}) e ON e.entity_id = u.user_id
+        WHERE u.tenant_id = $tenant {"AND u.user_id = $id" if one else ""}
+        ORDER BY u.user_id
+    """
+
+
+_ORGANIZATIONS, _ORGANIZATION = _organizations(one=False), _organizations(one=True)
+_USERS, _USER = _users(one=False), _users(one=True)
 _AGENTS = f"""
     SELECT a.agent_id, coalesce(a.name, n.value), a.organization_id
-    FROM agents a LEFT JOIN ({_latest("agent", "name")}) n ON n.entity_id = a.agent_id
+    FROM agents a LEFT JOIN ({_latest("agent", "name", one=False)}) n ON n.entity_id = a.agent_id
     WHERE a.tenant_id = $tenant AND ($id IS NULL OR a.agent_id = $id)
         AND ($organization IS NULL OR a.organization_id = $organization)
     ORDER BY a.agent_id
@@ -116,7 +128,12 @@ class DirectoryStore(Database):
             self._known_ids(ORGANIZATION, tenant_id).add(organization_id)
             self._trees.changed(tenant_id)
             self.directory_changed(tenant_id)
-        return self._one(self.list_organizations(tenant_id, organization_id))
+        return self._one(
+            [
+                Organization(*row)
+                for row in self._rows(_ORGANIZATION, {"tenant": tenant_id, "id": organization_id})
+            ]
+        )
 
     @staticmethod
     def _check_parent(
@@ -171,7 +188,9 @@ class DirectoryStore(Database):
                 )
             self._known_ids(USER, tenant_id).add(user_id)
             self.directory_changed(tenant_id)
-        return self._one(self.list_users(tenant_id, user_id=user_id))
+        return self._one(
+            [User(*row) for row in self._rows(_USER, {"tenant": tenant_id, "id": user_id})]
+        )
 
     def put_agent(
         self, tenant_id: int, agent_id: str, name: str | None, organization_id: str

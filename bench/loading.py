@@ -60,13 +60,17 @@ def tail_size(lines: int) -> int:
     return min(200_000, lines // 10)
 
 
-def bulk_files(dataset: Dataset, tail: int, work: Path) -> Iterator[tuple[Path, int]]:
-    """Each part as a plain NDJSON file `usagelens ingest` reads, with its line count (gzip is
-    expanded one part at a time, removed after use), the last part without its final ``tail``
-    lines."""
-    parts = dataset.manifest["parts"]
-    for n, (path, part) in enumerate(zip(dataset.parts, parts, strict=True)):
-        keep = part["lines"] - (tail if n == len(parts) - 1 else 0)
+def bulk_files(dataset: Dataset, bulk_lines: int, work: Path) -> Iterator[tuple[Path, int]]:
+    """The first ``bulk_lines`` lines of the dataset as plain NDJSON files `usagelens ingest`
+    reads, each with its line count. Gzip is expanded one part at a time and removed after use.
+    The HTTP tail may hold more lines than the last part (the 100M dataset's last part has
+    10,302), so a part may be cut short or left out."""
+    before = 0
+    for path, part in zip(dataset.parts, dataset.manifest["parts"], strict=True):
+        keep = min(max(bulk_lines - before, 0), part["lines"])
+        before += part["lines"]
+        if keep == 0:
+            continue
         if not path.name.endswith(".gz") and keep == part["lines"]:
             yield path, keep
             continue
@@ -77,10 +81,17 @@ def bulk_files(dataset: Dataset, tail: int, work: Path) -> Iterator[tuple[Path, 
         plain.unlink()
 
 
-def tail_lines(dataset: Dataset, tail: int) -> list[bytes]:
-    skipped = dataset.manifest["parts"][-1]["lines"] - tail
-    with _open(dataset.parts[-1]) as source:
-        return [line.rstrip(b"\n") for line in islice(source, skipped, None)]
+def tail_lines(dataset: Dataset, bulk_lines: int) -> list[bytes]:
+    """Every line after the first ``bulk_lines``, across parts."""
+    lines: list[bytes] = []
+    before = 0
+    for path, part in zip(dataset.parts, dataset.manifest["parts"], strict=True):
+        skipped = min(max(bulk_lines - before, 0), part["lines"])
+        before += part["lines"]
+        if skipped < part["lines"]:
+            with _open(path) as source:
+                lines += [line.rstrip(b"\n") for line in islice(source, skipped, None)]
+    return lines
 
 
 def _open(path: Path) -> Any:

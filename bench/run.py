@@ -1,6 +1,6 @@
 """The benchmark of issue 5 §1 for one dataset size, end to end.
 
-    python -m bench.run --size 1M|10M|100M [--seed 1] [--baselines abc] [--keep]
+    python -m bench.run --size 1M|10M|100M [--seed 1] [--baselines abc] [--keep] [--resume]
 
 1. The dataset (``bench.dataset``), generated once and kept in bench/data/<size>-seed<seed>/.
 2. usagelens loads it through its public path (``bench.loading``): tenants and keys with the CLI,
@@ -118,6 +118,11 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--results", type=Path, default=Path("bench/results"))
     parser.add_argument("--markdown", type=Path, default=Path("bench/RESULTS.md"))
     parser.add_argument("--keep", action="store_true", help="keep the loaded file in --out")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue after the bulk load of an earlier run of this size that stopped later",
+    )
     return parser.parse_args(argv)
 
 
@@ -135,22 +140,59 @@ class Loaded:
         return self.bulk.accepted + self.http.accepted
 
 
-def load(dataset: Dataset, focus: Focus, db: Path, work: Path, steps: Steps) -> Loaded:
+@dataclass
+class Bulked:
+    """What the run keeps in its work folder once the bulk load is done (``state.json``), so
+    that ``--resume`` after a later failure starts from there instead of loading again."""
+
+    keys: loading.Keys
+    bulk: loading.Rate
+    bulk_lines: int  # the dataset's first lines, loaded in bulk; the rest go over HTTP
+    notes: list[str]
+
+    @staticmethod
+    def path(work: Path) -> Path:
+        return work / "state.json"
+
+    def save(self, work: Path) -> None:
+        self.path(work).write_text(json.dumps(asdict(self), indent=2) + "\n")
+
+    @classmethod
+    def saved(cls, work: Path) -> "Bulked | None":
+        if not cls.path(work).exists():
+            return None
+        state = json.loads(cls.path(work).read_text())
+        return cls(
+            loading.Keys(**state["keys"]),
+            loading.Rate(**state["bulk"]),
+            state["bulk_lines"],
+            state["notes"],
+        )
+
+
+def bulk(dataset: Dataset, db: Path, work: Path, steps: Steps) -> Bulked:
     manifest = dataset.manifest
-    tail = loading.tail_size(manifest["lines"])
+    bulk_lines = manifest["lines"] - loading.tail_size(manifest["lines"])
     with steps.step("tenants and keys (CLI)"):
         keys = loading.setup_tenants(db, manifest["tenants"])
     with steps.step("bulk ingest (usagelens ingest)"):
-        bulk = loading.bulk_load(db, loading.bulk_files(dataset, tail, work), print)
+        rate = loading.bulk_load(db, loading.bulk_files(dataset, bulk_lines, work), print)
+    bulked = Bulked(keys, rate, bulk_lines, [])
+    bulked.save(work)
+    return bulked
+
+
+def load(dataset: Dataset, focus: Focus, db: Path, steps: Steps, bulked: Bulked) -> Loaded:
+    keys = bulked.keys
     rounds = loading.directory_rounds(dataset, focus.tenant, focus.organization)
-    lines = loading.tail_lines(dataset, tail)
+    lines = loading.tail_lines(dataset, bulked.bulk_lines)
     with loading.Service(db) as server:
         server.answered("/readyz")
         with steps.step("PUT directory"):
             directory = loading.put_directory(server.url, keys, rounds)
         with steps.step("HTTP ingest (POST /v1/events)"):
             http = loading.http_ingest(server.url, keys.operator, lines)
-    return Loaded(keys, bulk, http, directory, *loading.disk_bytes(db))
+    return Loaded(keys, bulked.bulk, http, directory, *loading.disk_bytes(db))
 
 
 @dataclass
@@ -184,9 +226,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         dataset = ensure(args.data, args.size, args.seed, compress)
     focus, parents = focus_of(dataset)
     mix = questions(focus, parents)
-    work = loading.fresh(args.out / f"work-{args.size}")
+    work = args.out / f"work-{args.size}"
     db = work / "usagelens.duckdb"
-    loaded = load(dataset, focus, db, work, steps)
+    bulked = Bulked.saved(work) if args.resume else None
+    if bulked is None:
+        bulked = bulk(dataset, db, loading.fresh(work), steps)
+    loaded = load(dataset, focus, db, steps, bulked)
     with steps.step("usagelens queries"):
         served = serve(db, loaded.keys.tenants[focus.tenant], mix, budget)
     parquet = work / "events.parquet"
@@ -221,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "budget": asdict(budget),
         "mix_requests_per_s": {"usagelens": served.mix_rate, **mix_rates},
         "rows": [asdict(row) for row in served.rows],
-        "notes": notes,
+        "notes": bulked.notes + notes,
         "steps_s": steps.seconds,
         "total_s": round(time.perf_counter() - began, 1),
     }

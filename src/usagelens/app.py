@@ -46,6 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         backend = DuckDBBackend(settings.db)
+        if settings.duckdb_memory_limit is not None:
+            backend.limit_memory(settings.duckdb_memory_limit)
         writer = GroupCommitWriter(backend)
         writer.start()
         app.state.settings = settings

@@ -5,6 +5,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from usagelens.storage.duckdb.database import MEMORY_SIZE
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="USAGELENS_", extra="ignore")
@@ -20,6 +22,16 @@ class Settings(BaseSettings):
         default="ul",
         pattern=r"^[a-z][a-z0-9]{0,15}$",
         description="Visible prefix of API keys: keys look like `<prefix>_sk_<env>_<secret>`.",
+    )
+    duckdb_memory_limit: str | None = Field(
+        default=None,
+        pattern=MEMORY_SIZE,
+        description=(
+            "Most memory DuckDB may hold, e.g. `1GB` or `512MiB`: its cache of the file's "
+            "blocks and the queries' working memory (unset: DuckDB's default, 80% of the "
+            "machine's). It bounds the server's RSS, but a query that needs more than is left "
+            "fails: too low a limit turns heavy concurrent queries into errors."
+        ),
     )
     max_batch_events: int = Field(
         default=10_000, ge=1, description="Most events one ingest request may carry (413 beyond)."

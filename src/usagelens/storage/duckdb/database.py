@@ -1,5 +1,6 @@
 """The DuckDB file: one writer connection behind a lock, a read cursor per thread."""
 
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -12,6 +13,9 @@ import pyarrow as pa
 
 from usagelens.storage.base import DatabaseInUse
 from usagelens.storage.duckdb.migrations import migrate
+
+# A size DuckDB's `memory_limit` accepts; nothing else may reach its SET statement.
+MEMORY_SIZE = r"^[0-9]+(\.[0-9]+)?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$"
 
 
 def utcnow() -> datetime:
@@ -37,6 +41,12 @@ class Database:
         self._local = threading.local()
         if not read_only:
             migrate(self._con)
+
+    def limit_memory(self, size: str) -> None:
+        """Cap the memory of the whole database instance (every cursor of this file)."""
+        if not re.fullmatch(MEMORY_SIZE, size):
+            raise ValueError(f"not a memory size: {size!r}")
+        self._con.execute(f"SET memory_limit = '{size}'")
 
     def close(self) -> None:
         with self._write_lock:

@@ -2,6 +2,7 @@
 is not a size never reaches SQL."""
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -24,7 +25,9 @@ def served_memory_limit(settings: Settings) -> str:
             backend: DuckDBBackend = app.state.backend
             return str(backend._rows("SELECT current_setting('memory_limit')")[0][0])
 
-    return asyncio.run(read(app))
+    # A thread of its own: another test's event loop may still be set on this one.
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, read(app)).result()
 
 
 def test_the_served_file_takes_the_limit(tmp_path: Path) -> None:

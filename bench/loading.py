@@ -60,18 +60,24 @@ def tail_size(lines: int) -> int:
     return min(200_000, lines // 10)
 
 
-def bulk_files(dataset: Dataset, bulk_lines: int, work: Path) -> Iterator[tuple[Path, int]]:
-    """The first ``bulk_lines`` lines of the dataset as plain NDJSON files `usagelens ingest`
-    reads, each with its line count. Gzip is expanded one part at a time and removed after use.
-    The HTTP tail may hold more lines than the last part (the 100M dataset's last part has
-    10,302), so a part may be cut short or left out."""
+def _parts_split(dataset: Dataset, bulk_lines: int) -> Iterator[tuple[Path, int, int]]:
+    """Each part with its line count and how many of its first lines are among the dataset's
+    first ``bulk_lines``: the HTTP tail may hold more lines than the last part (the 100M
+    dataset's last part has 10,302), so it may span parts."""
     before = 0
     for path, part in zip(dataset.parts, dataset.manifest["parts"], strict=True):
-        keep = min(max(bulk_lines - before, 0), part["lines"])
+        yield path, part["lines"], min(max(bulk_lines - before, 0), part["lines"])
         before += part["lines"]
+
+
+def bulk_files(dataset: Dataset, bulk_lines: int, work: Path) -> Iterator[tuple[Path, int]]:
+    """The first ``bulk_lines`` lines of the dataset as plain NDJSON files `usagelens ingest`
+    reads, each with its line count. Gzip is expanded one part at a time and removed after use;
+    a part may be cut short or left out."""
+    for path, lines, keep in _parts_split(dataset, bulk_lines):
         if keep == 0:
             continue
-        if not path.name.endswith(".gz") and keep == part["lines"]:
+        if not path.name.endswith(".gz") and keep == lines:
             yield path, keep
             continue
         plain = work / path.name.removesuffix(".gz")
@@ -83,15 +89,12 @@ def bulk_files(dataset: Dataset, bulk_lines: int, work: Path) -> Iterator[tuple[
 
 def tail_lines(dataset: Dataset, bulk_lines: int) -> list[bytes]:
     """Every line after the first ``bulk_lines``, across parts."""
-    lines: list[bytes] = []
-    before = 0
-    for path, part in zip(dataset.parts, dataset.manifest["parts"], strict=True):
-        skipped = min(max(bulk_lines - before, 0), part["lines"])
-        before += part["lines"]
-        if skipped < part["lines"]:
+    tail: list[bytes] = []
+    for path, lines, skipped in _parts_split(dataset, bulk_lines):
+        if skipped < lines:
             with _open(path) as source:
-                lines += [line.rstrip(b"\n") for line in islice(source, skipped, None)]
-    return lines
+                tail += [line.rstrip(b"\n") for line in islice(source, skipped, None)]
+    return tail
 
 
 def _open(path: Path) -> Any:

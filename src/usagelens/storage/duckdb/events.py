@@ -1,7 +1,7 @@
 """Raw events and rollups in the DuckDB file, with exact forever dedupe."""
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,16 @@ def time_spans(times: npt.NDArray[np.datetime64]) -> list[tuple[datetime, dateti
     return [
         (ordered[f].item(), ordered[last].item()) for f, last in zip(firsts, lasts, strict=True)
     ]
+
+
+def _by_tenant(
+    tenants: pa.Array | pa.ChunkedArray, hashes: pa.Array | pa.ChunkedArray
+) -> Iterator[tuple[int, npt.NDArray[np.uint64]]]:
+    """The id hashes of a batch of events, split by tenant."""
+    tenant_ids = tenants.to_numpy()
+    all_hashes = hashes.to_numpy()
+    for tenant in np.unique(tenant_ids).tolist():
+        yield int(tenant), all_hashes[tenant_ids == tenant]
 
 
 def repeated(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.bool_]:
@@ -88,10 +98,7 @@ class EventStore(DirectoryStore, TenantStore):
             filled = dict.fromkeys(hashes, 0)
             reader = cursor.sql("SELECT tenant_id, id_hash FROM events").to_arrow_reader(1_000_000)
             for batch in reader:
-                tenants = batch.column(0).to_numpy()
-                batch_hashes = batch.column(1).to_numpy()
-                for tenant in np.unique(tenants).tolist():
-                    theirs = batch_hashes[tenants == tenant]
+                for tenant, theirs in _by_tenant(batch.column(0), batch.column(1)):
                     hashes[tenant][filled[tenant] : filled[tenant] + theirs.size] = theirs
                     filled[tenant] += theirs.size
             cursor.commit()
@@ -113,10 +120,8 @@ class EventStore(DirectoryStore, TenantStore):
         super().close()
 
     def _index_hashes(self, events: pa.Table) -> None:
-        tenants = events.column("tenant_id").to_numpy()
-        hashes = events.column("id_hash").to_numpy()
-        for tenant in np.unique(tenants):
-            self._index.add(int(tenant), hashes[tenants == tenant])
+        for tenant, hashes in _by_tenant(events.column("tenant_id"), events.column("id_hash")):
+            self._index.add(tenant, hashes)
 
     def _stored_ids(
         self, con: duckdb.DuckDBPyConnection, tenant_id: int, candidates: pa.Table

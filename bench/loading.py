@@ -269,6 +269,16 @@ class Service:
                     raise RuntimeError(f"no answer from {path} after {patience_s} s")
                 time.sleep(0.01)
 
+    def ingest_ready(self, patience_s: float = 3600) -> float:
+        """Seconds since the process started until `/readyz` said writes are stored at once
+        (the id index has loaded; polled every 100 ms)."""
+        with httpx.Client(base_url=self.url, timeout=600) as client:
+            while client.get("/readyz").json().get("ingest") != "ready":
+                if time.perf_counter() - self.started > patience_s:
+                    raise RuntimeError(f"the id index did not load within {patience_s} s")
+                time.sleep(0.1)
+        return time.perf_counter() - self.started
+
     def stop(self) -> None:
         """SIGTERM, and wait for the shutdown checkpoint however long it takes."""
         if self.process.poll() is None:

@@ -201,18 +201,22 @@ class Served:
     rows: list[Row]
     mix_rate: float
     cold_start_s: float
+    ingest_ready_s: float
     peak_rss_kib: int
     round_trip: dict[str, float]
 
 
 def serve(db: Path, key: str, mix: list[Question], budget: Budget) -> Served:
-    """A cold start on the loaded file, then the mix; the peak RSS is the fresh process's."""
+    """A cold start on the loaded file, then the mix once the id index has loaded (its load
+    takes a core for 22 s at 100M: queries during it measure the load, not the steady state);
+    the peak RSS is the fresh process's."""
     with loading.Service(db) as server:
         cold_s = server.answered(mix[0].path, key)
+        ready_s = server.ingest_ready()
         trip = round_trip(server.url, key, budget)
         answers, rows, mix_rate = serve_mix(server.url, key, mix, budget)
         rss_kib = server.peak_rss_kib()
-    return Served(answers, rows, mix_rate, cold_s, rss_kib, trip)
+    return Served(answers, rows, mix_rate, cold_s, ready_s, rss_kib, trip)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -261,6 +265,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "bytes_per_event": (loaded.file_bytes + loaded.wal_bytes) / loaded.stored,
         },
         "cold_start_s": served.cold_start_s,
+        "ingest_ready_s": served.ingest_ready_s,
         "peak_rss_mib": served.peak_rss_kib / 1024,
         "round_trip_ms": served.round_trip,
         "budget": asdict(budget),

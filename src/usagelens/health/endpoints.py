@@ -23,4 +23,6 @@ async def readyz(request: Request) -> JSONResponse:
         problems.append(f"storage does not answer: {error}")
     if problems:
         return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
-    return JSONResponse({"status": "ready"})
+    # Reads are answered either way; a write waits until the id index has loaded.
+    ingest = "ready" if state.backend.ingest_ready() else "loading the id index"
+    return JSONResponse({"status": "ready", "ingest": ingest})

@@ -39,6 +39,11 @@ class TenantExists(ValueError):
     pass
 
 
+class StorageBusy(RuntimeError):
+    """The storage engine had no memory left for this request (its memory limit was reached
+    by the requests running at once); nothing was changed, and a retry may well succeed."""
+
+
 class Backend(AnalyticsQueries, MauQueries, RateCardQueries, UsageQueries, Protocol):
     def close(self) -> None: ...
 
@@ -87,5 +92,10 @@ class Backend(AnalyticsQueries, MauQueries, RateCardQueries, UsageQueries, Proto
         self, batches: Sequence[pa.Table], checkpoint: Checkpoint | None = None
     ) -> list[AppendResult]: ...
     def checkpoint(self, fingerprint: str) -> Checkpoint | None: ...
+    def ingest_ready(self) -> bool:
+        """Whether a write would be stored without first waiting for the backend to load
+        what dedupe needs."""
+        ...
+
     def rebuild_rollups(self) -> None: ...
     def count_events(self, tenant_id: int | None = None) -> int: ...

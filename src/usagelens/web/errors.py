@@ -13,6 +13,8 @@ from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
+from usagelens.storage.base import StorageBusy
+
 BILLING_PREFIX = "/public-api/"
 ANALYTICS_PREFIX = "/v1/analytics/"
 
@@ -89,7 +91,27 @@ async def _validation(request: Request, error: Exception) -> Response:
     return await request_validation_exception_handler(request, error)
 
 
+BUSY_MESSAGE = "the service has no memory left for this request right now; retry shortly"
+BUSY_RETRY_AFTER_S = 1
+
+
+async def _busy(request: Request, error: Exception) -> Response:
+    """503 in the family's own envelope, with Retry-After: the storage's memory limit was
+    reached by the requests running at once, and nothing was changed."""
+    assert isinstance(error, StorageBusy)
+    headers = {"Retry-After": str(BUSY_RETRY_AFTER_S)}
+    path = request.url.path
+    if path.startswith(BILLING_PREFIX):
+        body = billing_body(request, BillingError(503, "service_busy", BUSY_MESSAGE))
+    elif path.startswith(ANALYTICS_PREFIX):
+        body = {"success": False, "error": BUSY_MESSAGE}
+    else:
+        body = {"detail": BUSY_MESSAGE}
+    return JSONResponse(body, status_code=503, headers=headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(BillingError, _billing)
     app.add_exception_handler(AnalyticsError, _analytics)
     app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StorageBusy, _busy)

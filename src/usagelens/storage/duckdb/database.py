@@ -3,7 +3,7 @@
 import re
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from usagelens.storage.base import DatabaseInUse
+from usagelens.storage.base import DatabaseInUse, StorageBusy
 from usagelens.storage.duckdb.migrations import migrate
 
 # A size DuckDB's `memory_limit` accepts; nothing else may reach its SET statement.
@@ -20,6 +20,52 @@ MEMORY_SIZE = r"^[0-9]+(\.[0-9]+)?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$"
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+@contextmanager
+def busy_when_out_of_memory() -> Iterator[None]:
+    """DuckDB's out-of-memory error as the storage's `StorageBusy`: the request was too much for
+    the memory limit at that moment, not a bug, and it changed nothing."""
+    try:
+        yield
+    except duckdb.OutOfMemoryException as error:
+        raise StorageBusy(str(error).split("\n", 1)[0]) from error
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> Iterator[None]:
+    """The Arrow table as a view ``name`` of the connection, while the block runs. If a
+    statement failed, the transaction is aborted and refuses even to unregister: that error
+    must not hide the first one (the rollback then drops the view)."""
+    con.register(name, table)
+    try:
+        yield
+    except BaseException:
+        with suppress(duckdb.TransactionException):
+            con.unregister(name)
+        raise
+    con.unregister(name)
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """The block in one transaction of ``con``: committed if it ends normally, else rolled
+    back; either way, lack of memory is `StorageBusy`."""
+    with busy_when_out_of_memory():
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        try:
+            con.execute("COMMIT")
+        except duckdb.TransactionException as error:
+            # With one writer there is no conflict to lose: a commit fails for want of memory
+            # or disk, and DuckDB has stored none of the transaction.
+            with suppress(duckdb.TransactionException):  # DuckDB may have ended it already
+                con.execute("ROLLBACK")
+            raise StorageBusy(f"the commit failed: {error}".split("\n", 1)[0]) from error
 
 
 class Database:
@@ -64,25 +110,16 @@ class Database:
     @contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The single writer's transaction: every write of the process goes through it."""
-        with self._write_lock:
-            con = self._con
-            con.execute("BEGIN TRANSACTION")
-            try:
-                yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
+        with self._write_lock, transaction(self._con):
+            yield self._con
 
     def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[tuple[Any, ...]]:
-        return self._cursor().execute(sql, params).fetchall()
+        with busy_when_out_of_memory():
+            return self._cursor().execute(sql, params).fetchall()
 
     @staticmethod
     def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
         """Append an Arrow table's rows (columns matched by name)."""
         if rows.num_rows:
-            con.register("rows_to_insert", rows)
-            try:
+            with registered(con, "rows_to_insert", rows):
                 con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM rows_to_insert")
-            finally:
-                con.unregister("rows_to_insert")

@@ -1,6 +1,7 @@
 """The directory in the DuckDB file: explicit entries, plus names appended from events."""
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from types import MappingProxyType
 from typing import TypeVar
@@ -263,6 +264,16 @@ class DirectoryStore(Database):
                 cache.all_changed()
             else:
                 cache.changed(tenant_id)
+
+    @contextmanager
+    def _forgetting_pending_on_failure(self) -> Iterator[None]:
+        """Around a transaction that records the directory: if it fails, nothing it inserted
+        was stored, so no later commit may learn those entities as known."""
+        try:
+            yield
+        except BaseException:
+            self._pending.clear()
+            raise
 
     def _learn_pending(self) -> None:
         for kind, tenant_id, entity_id in self._pending:

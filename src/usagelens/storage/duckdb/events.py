@@ -1,5 +1,6 @@
 """Raw events and rollups in the DuckDB file, with exact forever dedupe."""
 
+import logging
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -14,13 +15,22 @@ import pyarrow.compute as pc
 
 from usagelens.directory.from_events import names_of
 from usagelens.rollups.build import Rollups, rollups_of
-from usagelens.storage.base import AppendResult, Checkpoint
-from usagelens.storage.duckdb.database import utcnow
+from usagelens.storage.base import AppendResult, Checkpoint, StorageBusy
+from usagelens.storage.duckdb.compaction import (
+    COMPACT_AT_ROWS,
+    CONVERSATIONS_15M,
+    ROLLUPS,
+    USAGE_DAYS,
+    USER_MONTHS,
+    compact,
+    new_rows,
+)
+from usagelens.storage.duckdb.database import registered, utcnow
 from usagelens.storage.duckdb.directory import DirectoryStore
 from usagelens.storage.duckdb.tenants import TenantStore
 from usagelens.storage.id_index import IdIndex
 
-ROLLUP_TABLES = ("rollup_conversations_15m", "rollup_usage_days", "rollup_user_months")
+log = logging.getLogger(__name__)
 
 Mask = np.ndarray[Any, np.dtype[np.bool_]]
 _SPLIT_GAP = np.timedelta64(1, "h")
@@ -67,20 +77,32 @@ def repeated(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.bool_]:
 
 
 class EventStore(DirectoryStore, TenantStore):
+    compact_at_rows = COMPACT_AT_ROWS
+
     def __init__(self, path: Path, read_only: bool = False) -> None:
         super().__init__(path, read_only)
         self._zones: dict[int, str] = {}  # a tenant's zone never changes
-        if not read_only and self._rows("SELECT count(*) FROM pending_rebuilds")[0][0]:
-            self.rebuild_rollups()
+        self._new_rollup_rows = {rollup.name: 0 for rollup in ROLLUPS}
+        if not read_only:
+            if self._rows("SELECT count(*) FROM pending_rebuilds")[0][0]:
+                self.rebuild_rollups()
+            # A file from before the rollups had runs holds them all as new rows.
+            self._new_rollup_rows = {r.name: new_rows(self._con, r) for r in ROLLUPS}
+            self._compact_due()
         # Only storing events needs the id index: it loads (22 s and 8 bytes per event at 99M)
-        # while reads are already answered, and the first write waits for it.
+        # while reads are already answered, and the first write waits for it. A read-only
+        # file stores nothing, so it never loads (its CPU would slow the first reads).
         self._index = IdIndex()
         self._index_loaded = threading.Event()
         self._index_failure: BaseException | None = None
-        self._index_loader = threading.Thread(
-            target=self._load_index, name="usagelens-id-index", daemon=True
-        )
-        self._index_loader.start()
+        self._index_loader: threading.Thread | None = None
+        if read_only:
+            self._index_loaded.set()
+        else:
+            self._index_loader = threading.Thread(
+                target=self._load_index, name="usagelens-id-index", daemon=True
+            )
+            self._index_loader.start()
 
     def _load_index(self) -> None:
         # A cursor of its own, closed here: a thread-local one would be destroyed whenever
@@ -110,13 +132,17 @@ class EventStore(DirectoryStore, TenantStore):
             cursor.close()
             self._index_loaded.set()
 
+    def ingest_ready(self) -> bool:
+        return self._index_loaded.is_set()
+
     def _wait_for_index(self) -> None:
         self._index_loaded.wait()
         if self._index_failure is not None:
             raise RuntimeError("the id index could not be loaded") from self._index_failure
 
     def close(self) -> None:
-        self._index_loader.join()  # its cursor belongs to the connection being closed
+        if self._index_loader is not None:
+            self._index_loader.join()  # its cursor belongs to the connection being closed
         super().close()
 
     def _index_hashes(self, events: pa.Table) -> None:
@@ -131,14 +157,11 @@ class EventStore(DirectoryStore, TenantStore):
         a span of its own, not weeks of events to read: DuckDB skips the row groups outside
         every span) settles nearly all; the rest are checked against every stored event of the
         tenant."""
-        con.register("candidates", candidates)
-        try:
+        with registered(con, "candidates", candidates):
             spans = time_spans(candidates.column("time").to_numpy())
             found = self._matching_ids(con, tenant_id, spans)
             if len(found) < pc.count_distinct(candidates.column("event_id")).as_py():
                 found |= self._matching_ids(con, tenant_id, None)
-        finally:
-            con.unregister("candidates")
         return found
 
     @staticmethod
@@ -202,7 +225,7 @@ class EventStore(DirectoryStore, TenantStore):
         fresh: list[pa.Table] = []
         self._wait_for_index()
         with self._write_lock:
-            with self._transaction() as con:
+            with self._forgetting_pending_on_failure(), self._transaction() as con:
                 keep = (
                     self._new_rows(con, pa.concat_tables(batches))
                     if batches
@@ -216,10 +239,12 @@ class EventStore(DirectoryStore, TenantStore):
                     results.append(AppendResult(accepted, table.num_rows - accepted))
                     if accepted:
                         fresh.append(table if accepted == table.num_rows else table.filter(mask))
+                rollups = None
                 if fresh:
                     new_events = pa.concat_tables(fresh)
                     self._insert(con, "events", new_events)
-                    self._insert_rollups(con, rollups_of(new_events, self._tenant_zone))
+                    rollups = rollups_of(new_events, self._tenant_zone)
+                    self._insert_rollups(con, rollups)
                     self._record_directory(con, new_events)
                 if checkpoint is not None:
                     self._save_checkpoint(con, checkpoint)
@@ -229,12 +254,43 @@ class EventStore(DirectoryStore, TenantStore):
                 for tenant in pc.unique(table["tenant_id"]).to_pylist():
                     self.directory_changed(tenant)
             self._learn_pending()
+            if rollups is not None:
+                self._count_new_rows(rollups)
+                self._compact_due()
         return results
 
+    @staticmethod
+    def _rollup_tables(rollups: Rollups) -> list[tuple[str, pa.Table]]:
+        return [
+            (CONVERSATIONS_15M.name, rollups.conversations_15m),
+            (USAGE_DAYS.name, rollups.usage_days),
+            (USER_MONTHS.name, rollups.user_months),
+        ]
+
     def _insert_rollups(self, con: duckdb.DuckDBPyConnection, rollups: Rollups) -> None:
-        self._insert(con, "rollup_conversations_15m", rollups.conversations_15m)
-        self._insert(con, "rollup_usage_days", rollups.usage_days)
-        self._insert(con, "rollup_user_months", rollups.user_months)
+        for name, rows in self._rollup_tables(rollups):
+            self._insert(con, f"{name}_new", rows)
+
+    def _count_new_rows(self, rollups: Rollups) -> None:
+        """After the commit of the rollups' rows: only committed rows count towards the next
+        compaction."""
+        for name, rows in self._rollup_tables(rollups):
+            self._new_rollup_rows[name] += rows.num_rows
+
+    def _compact_due(self) -> None:
+        """Compact each rollup whose new rows have reached ``compact_at_rows``. Events are
+        already committed when this runs, so a compaction that finds no memory is left for the
+        next commit to retry: it must not fail the write it follows."""
+        with self._write_lock:
+            for rollup in ROLLUPS:
+                if self._new_rollup_rows[rollup.name] >= self.compact_at_rows:
+                    try:
+                        with self._transaction() as con:
+                            compact(con, rollup)
+                    except StorageBusy as busy:
+                        log.warning("compaction of %s postponed: %s", rollup.name, busy)
+                        continue
+                    self._new_rollup_rows[rollup.name] = 0
 
     def _tenant_zone(self, tenant_id: int) -> str:
         if tenant_id not in self._zones:
@@ -272,7 +328,8 @@ class EventStore(DirectoryStore, TenantStore):
         """Recompute every rollup, and the names events carried, from the raw events, chunk by
         chunk (rollup sums are additive; the latest name wins when read)."""
         with self._transaction() as con:
-            for table in (*ROLLUP_TABLES, "directory_names", "pending_rebuilds"):
+            tables = [table for r in ROLLUPS for table in (r.runs, r.new)]
+            for table in (*tables, "directory_names", "pending_rebuilds"):
                 con.execute(f"DELETE FROM {table}")
             reader = con.cursor().sql("SELECT * FROM events").to_arrow_reader(1_000_000)
             for batch in reader:
@@ -280,6 +337,9 @@ class EventStore(DirectoryStore, TenantStore):
                 self._insert_rollups(con, rollups_of(chunk, self._tenant_zone))
                 self._names_seq += 1
                 self._insert(con, "directory_names", names_of(chunk, self._names_seq))
+            for rollup in ROLLUPS:
+                compact(con, rollup)
+        self._new_rollup_rows = dict.fromkeys(self._new_rollup_rows, 0)
         self.directory_changed()
 
     def count_events(self, tenant_id: int | None = None) -> int:

@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 
 from usagelens.mau.queries import MauCompany, MauMonth, MauMonthQuery, MauTickets, MauUser
+from usagelens.storage.duckdb.database import transaction
 from usagelens.storage.duckdb.directory import DirectoryStore
 
 # Per user of the month: bot messages summed over all rollup rows (additive partial sums), the
@@ -96,13 +97,8 @@ class MauStore(DirectoryStore):
     def _snapshot(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """This thread's read cursor inside a transaction: one snapshot for several reads."""
         cursor = self._cursor()
-        cursor.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(cursor):
             yield cursor
-        except BaseException:
-            cursor.execute("ROLLBACK")
-            raise
-        cursor.execute("COMMIT")
 
     @contextmanager
     def _names_registered(self, con: duckdb.DuckDBPyConnection, tenant_id: int) -> Iterator[None]:
@@ -131,7 +127,8 @@ class MauStore(DirectoryStore):
             timings[stage] = (time.perf_counter() - started) * 1000
             return rows
 
-        with self._snapshot() as con, self._names_registered(con, query.tenant_id):
+        # Registered outside the transaction: a failed one could not even unregister them.
+        with self._names_registered(self._cursor(), query.tenant_id), self._snapshot() as con:
             trend = timed(con, "trend", _TREND, {**month, "first": query.first_month})
             companies = timed(con, "per_company", _COMPANIES, month)
             page = {**month, "limit": query.limit + 1, "offset": query.offset}

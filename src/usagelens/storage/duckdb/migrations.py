@@ -31,6 +31,31 @@ _USAGE_MEASURES = """
     bot_messages BIGINT NOT NULL, tickets BIGINT NOT NULL
 """
 
+_CONVERSATIONS_COLUMNS = """
+    tenant_id INTEGER NOT NULL, bucket TIMESTAMP NOT NULL, organization_id VARCHAR NOT NULL,
+    agent_id VARCHAR NOT NULL, conversation_type VARCHAR NOT NULL,
+    conversations BIGINT NOT NULL, seconds BIGINT NOT NULL
+"""
+_USAGE_DAYS_COLUMNS = f"""
+    tenant_id INTEGER NOT NULL, day DATE NOT NULL, organization_id VARCHAR NOT NULL,
+    user_id VARCHAR NOT NULL, {_USAGE_MEASURES}
+"""
+_USER_MONTHS_COLUMNS = """
+    tenant_id INTEGER NOT NULL, month DATE NOT NULL, user_id VARCHAR NOT NULL,
+    organization_id VARCHAR NOT NULL, bot_messages BIGINT NOT NULL, tickets BIGINT NOT NULL
+"""
+
+
+def _in_runs(rollup: str, columns: str) -> tuple[str, ...]:
+    """The rollup's rows so far become its new rows (the next compaction sorts them into runs);
+    readers keep its name, now a view of both tables."""
+    return (
+        f"ALTER TABLE {rollup} RENAME TO {rollup}_new",
+        f"CREATE TABLE {rollup}_runs ({columns})",
+        f"CREATE VIEW {rollup} AS SELECT * FROM {rollup}_runs UNION ALL SELECT * FROM {rollup}_new",
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -136,17 +161,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
             # Rollups hold additive partial sums: every ingest appends its own rows, readers
             # always SUM by key, so no index has to be kept up to date at ingest.
-            """
-            CREATE TABLE rollup_conversations_15m (
-                tenant_id INTEGER NOT NULL,
-                bucket TIMESTAMP NOT NULL,
-                organization_id VARCHAR NOT NULL,
-                agent_id VARCHAR NOT NULL,
-                conversation_type VARCHAR NOT NULL,
-                conversations BIGINT NOT NULL,
-                seconds BIGINT NOT NULL
-            )
-            """,
+            f"CREATE TABLE rollup_conversations_15m ({_CONVERSATIONS_COLUMNS})",
             f"""
             CREATE TABLE rollup_usage_15m (
                 tenant_id INTEGER NOT NULL,
@@ -156,16 +171,7 @@ MIGRATIONS: tuple[Migration, ...] = (
                 {_USAGE_MEASURES}
             )
             """,
-            """
-            CREATE TABLE rollup_user_months (
-                tenant_id INTEGER NOT NULL,
-                month DATE NOT NULL,
-                user_id VARCHAR NOT NULL,
-                organization_id VARCHAR NOT NULL,
-                bot_messages BIGINT NOT NULL,
-                tickets BIGINT NOT NULL
-            )
-            """,
+            f"CREATE TABLE rollup_user_months ({_USER_MONTHS_COLUMNS})",
         ),
     ),
     Migration(
@@ -225,19 +231,24 @@ MIGRATIONS += (
         "per-user usage by date of the tenant's zone instead of by 15 minutes, filled by a "
         "rebuild from the raw events at the next open (a pending_rebuilds row asks for it)",
         (
-            f"""
-            CREATE TABLE rollup_usage_days (
-                tenant_id INTEGER NOT NULL,
-                day DATE NOT NULL,
-                organization_id VARCHAR NOT NULL,
-                user_id VARCHAR NOT NULL,
-                {_USAGE_MEASURES}
-            )
-            """,
+            f"CREATE TABLE rollup_usage_days ({_USAGE_DAYS_COLUMNS})",
             "DROP TABLE rollup_usage_15m",
             # Durable, so that a process stopped before the rebuild finished asks again.
             "CREATE TABLE pending_rebuilds (reason VARCHAR NOT NULL)",
             "INSERT INTO pending_rebuilds VALUES ('rollup_usage_days is new')",
+        ),
+    ),
+)
+
+MIGRATIONS += (
+    Migration(
+        6,
+        "rollups as sorted runs plus the rows appended since the last compaction, read as one "
+        "view by the rollup's name",
+        (
+            *_in_runs("rollup_conversations_15m", _CONVERSATIONS_COLUMNS),
+            *_in_runs("rollup_usage_days", _USAGE_DAYS_COLUMNS),
+            *_in_runs("rollup_user_months", _USER_MONTHS_COLUMNS),
         ),
     ),
 )

@@ -1,0 +1,76 @@
+"""Rollups as sorted runs: commits append their partial sums to a rollup's table of new rows;
+once it holds enough, they are summed by key and moved, sorted by tenant and time, into the
+rollup's runs. Readers query the view named after the rollup (runs and new rows together), so
+no sum ever changes, while each row group of a run holds one tenant's consecutive times and
+DuckDB skips, by its min/max, every row group outside a query's tenant and range.
+
+Measured at 100M events (the bench's largest tenant, 30 days): rows in arrival order, every
+tenant's rows interleaved, took 360 ms to sum per (organization, user); the same rows merged and
+sorted, 77 ms.
+"""
+
+from dataclasses import dataclass
+
+import duckdb
+
+from usagelens.rollups.build import USAGE_MEASURES
+
+# About two days of rows at the bench's 100M traffic: few enough that the unsorted rows a query
+# reads stay cheap and a compaction (about a second) rarely delays an acknowledgement.
+COMPACT_AT_ROWS = 250_000
+
+
+@dataclass(frozen=True)
+class Rollup:
+    name: str
+    keys: tuple[str, ...]  # tenant, time, then the rest: the runs' sort order
+    measures: tuple[str, ...]
+
+    @property
+    def new(self) -> str:
+        return f"{self.name}_new"
+
+    @property
+    def runs(self) -> str:
+        return f"{self.name}_runs"
+
+
+CONVERSATIONS_15M = Rollup(
+    "rollup_conversations_15m",
+    ("tenant_id", "bucket", "organization_id", "agent_id", "conversation_type"),
+    ("conversations", "seconds"),
+)
+USAGE_DAYS = Rollup(
+    "rollup_usage_days", ("tenant_id", "day", "organization_id", "user_id"), USAGE_MEASURES
+)
+USER_MONTHS = Rollup(
+    "rollup_user_months",
+    ("tenant_id", "month", "user_id", "organization_id"),
+    ("bot_messages", "tickets"),
+)
+ROLLUPS = (CONVERSATIONS_15M, USAGE_DAYS, USER_MONTHS)
+
+
+def new_rows(con: duckdb.DuckDBPyConnection, rollup: Rollup) -> int:
+    row = con.execute(f"SELECT count(*) FROM {rollup.new}").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def compact(con: duckdb.DuckDBPyConnection, rollup: Rollup) -> None:
+    """Move the rollup's new rows into a run of its own, one row per key, in key order: one
+    tenant at a time, so that a first compaction of a large file sorts a tenant's rows, not
+    the whole table, at once. Call inside a transaction: readers see the move whole."""
+    keys = ", ".join(rollup.keys)
+    sums = ", ".join(f"sum({measure}) AS {measure}" for measure in rollup.measures)
+    tenants = con.execute(f"SELECT DISTINCT tenant_id FROM {rollup.new} ORDER BY 1").fetchall()
+    for (tenant_id,) in tenants:
+        con.execute(
+            f"""
+            INSERT INTO {rollup.runs} BY NAME
+            SELECT {keys}, {sums} FROM {rollup.new} WHERE tenant_id = ?
+            GROUP BY {keys} ORDER BY {keys}
+            """,
+            [tenant_id],
+        )
+    con.execute(f"DELETE FROM {rollup.new}")

@@ -1,0 +1,45 @@
+"""A write whose transaction fails stores nothing and leaves nothing behind in memory: the
+directory entries it would have created are created by the retry, even when another write
+committed in between."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from tests.rollup_reference import Event, make_events
+from usagelens.ingest.rows import build_batch
+from usagelens.ingest.schemas import decode_event
+from usagelens.storage.base import Checkpoint
+from usagelens.storage.duckdb.backend import DuckDBBackend
+
+
+def batch(tenant_id: int, events: list[Event]) -> pa.Table:
+    validated = [decode_event(event) for event in events]
+    return build_batch(validated, lambda _event: tenant_id, datetime.now(UTC), timedelta(0))
+
+
+def test_a_failed_write_leaves_the_directory_to_its_retry(tmp_path: Path) -> None:
+    store = DuckDBBackend(tmp_path / "u.duckdb")
+    try:
+        tenant = store.create_tenant("t", "UTC", 2, None).tenant_id
+        first, other = make_events(5, "e", 2)
+        newcomer: Event = {**first, "data": {**first["data"], "organization_id": "org-new"}}
+        # The checkpoint is written last in the transaction, after the directory's rows; an
+        # offset beyond BIGINT makes that last statement, and so the whole write, fail.
+        unstorable = Checkpoint("fingerprint", "file.ndjson", 2**64, 1)
+        with pytest.raises(duckdb.Error):
+            store.append_events([batch(tenant, [newcomer])], unstorable)
+        assert store.count_events(tenant) == 0
+        assert store.get_organization(tenant, "org-new") is None
+        [between] = store.append_events([batch(tenant, [other])])
+        assert between.accepted == 1
+        [retried] = store.append_events([batch(tenant, [newcomer])])
+        assert retried.accepted == 1
+        found = store.get_organization(tenant, "org-new")
+        assert found is not None
+        assert found.organization_id == "org-new"
+    finally:
+        store.close()

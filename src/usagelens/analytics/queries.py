@@ -90,7 +90,9 @@ class PricedUsage:
 
     organization_id: str
     user_id: str  # "": the organization's own events, or the whole organization
-    users: list[str]  # for a whole organization: the users with usage in it
+    # For a whole organization: its users with usage whom the directory puts in another
+    # organization, or in none (those it puts there are the directory's to count).
+    users_elsewhere: list[str]
     counts: tuple[int, ...]  # in `COUNTS` order; kb_minutes times 10^QUANTITY_SCALE
     units: tuple[int, ...]  # in `MONEY_FIELDS` order, in minor units of the currency
 
@@ -128,6 +130,6 @@ class AnalyticsQueries(Protocol):
         """What ``usage_sums`` sums, priced as `usagelens.analytics.costs` prices it: per
         (organization, user) key each component's exact cost over every version, rounded
         half-up to 10^-``minor_exponent``. ``per_organization``: the keys' rounded figures
-        summed per organization instead. Raises `PricingOverflow` when an exact figure does not
-        fit the engine's integers."""
+        summed per organization instead, with its ``users_elsewhere``. Raises
+        `PricingOverflow` when an exact figure does not fit the engine's integers."""
         ...

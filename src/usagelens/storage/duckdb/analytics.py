@@ -20,6 +20,7 @@ from usagelens.analytics.queries import (
     UsageSums,
 )
 from usagelens.pricing.ratecard import GB_HOURS_PER_GB_MONTH, PRICE_KEYS
+from usagelens.storage.duckdb.compaction import USAGE_DAYS
 from usagelens.storage.duckdb.database import Database
 
 _DECIMAL_QUANTITIES = ("storage_gb_hours", "kb_minutes")
@@ -129,16 +130,20 @@ class AnalyticsStore(Database):
         for key in PRICE_KEYS:
             params[key] = [str(version.prices[key]) for version in versions]
             price_columns.append(f"unnest(${key})::HUGEINT AS {key}")
-        rows = f"SELECT * FROM rollup_usage_days WHERE {' AND '.join(where)}"
-        if len(versions) == 1:
-            versioned = f"SELECT 0 AS version, r.* FROM ({rows}) r"
-        else:
+        if len(versions) > 1:
             params["starts"] = [version.first_day for version in versions]
-            versioned = f"""
+
+        def versioned(table: str) -> str:
+            rows = f"SELECT * FROM {table} WHERE {' AND '.join(where)}"
+            if len(versions) == 1:
+                return f"SELECT 0 AS version, r.* FROM ({rows}) r"
+            return f"""
                 SELECT v.version, r.* FROM ({rows}) r ASOF JOIN (
                     SELECT unnest($starts) AS version_start, unnest($indexes) AS version
                 ) v ON r.day >= v.version_start
             """
+
+        summed = ", ".join(_summed(name) for name in QUANTITIES)
         counts = ", ".join(f"sum(s.{source}) AS {name}" for name, source in COUNTS)
         numerators = ", ".join(
             f"sum({sql}) AS n_{name}" for name, (sql, _, _) in _NUMERATORS.items()
@@ -151,9 +156,15 @@ class AnalyticsStore(Database):
                     {", ".join(price_columns)}
             ),
             sums AS (
-                SELECT r.organization_id, r.user_id, r.version,
-                    {", ".join(_summed(name) for name in QUANTITIES)}
-                FROM ({versioned}) r
+                -- The runs grouped by their integer key, then named; the few new rows by name.
+                SELECT k.organization_id, k.user_id, s.* EXCLUDE (usage_key) FROM (
+                    SELECT r.usage_key, r.version, {summed}
+                    FROM ({versioned(USAGE_DAYS.runs)}) r
+                    GROUP BY ALL
+                ) s JOIN usage_keys k ON k.tenant_id = $tenant AND k.usage_key = s.usage_key
+                UNION ALL
+                SELECT r.organization_id, r.user_id, r.version, {summed}
+                FROM ({versioned(USAGE_DAYS.new)}) r
                 GROUP BY ALL
             ),
             exact AS (

@@ -329,7 +329,7 @@ class EventStore(DirectoryStore, TenantStore):
         chunk (rollup sums are additive; the latest name wins when read)."""
         with self._transaction() as con:
             tables = [table for r in ROLLUPS for table in (r.runs, r.new)]
-            for table in (*tables, "directory_names", "pending_rebuilds"):
+            for table in (*tables, "usage_keys", "directory_names", "pending_rebuilds"):
                 con.execute(f"DELETE FROM {table}")
             reader = con.cursor().sql("SELECT * FROM events").to_arrow_reader(1_000_000)
             for batch in reader:

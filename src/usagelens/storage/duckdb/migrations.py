@@ -253,6 +253,52 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        7,
+        "an integer key per (tenant, organization, user) in the per-day usage rollup's runs: "
+        "the engine groups by it about three times as fast as by the two strings",
+        (
+            """
+            CREATE TABLE usage_keys (
+                tenant_id INTEGER NOT NULL,
+                usage_key INTEGER NOT NULL,
+                organization_id VARCHAR NOT NULL,
+                user_id VARCHAR NOT NULL
+            )
+            """,
+            """
+            INSERT INTO usage_keys
+            SELECT tenant_id,
+                (row_number() OVER (PARTITION BY tenant_id ORDER BY organization_id, user_id))
+                    ::INTEGER,
+                organization_id, user_id
+            FROM (SELECT DISTINCT tenant_id, organization_id, user_id FROM rollup_usage_days_runs)
+            """,
+            "DROP VIEW rollup_usage_days",
+            "ALTER TABLE rollup_usage_days_runs RENAME TO rollup_usage_days_unkeyed",
+            f"""
+            CREATE TABLE rollup_usage_days_runs (
+                {_USAGE_DAYS_COLUMNS}, usage_key INTEGER NOT NULL
+            )
+            """,
+            """
+            INSERT INTO rollup_usage_days_runs BY NAME
+            SELECT r.*, k.usage_key
+            FROM rollup_usage_days_unkeyed r
+                JOIN usage_keys k USING (tenant_id, organization_id, user_id)
+            ORDER BY r.tenant_id, r.day, r.organization_id, r.user_id
+            """,
+            "DROP TABLE rollup_usage_days_unkeyed",
+            """
+            CREATE VIEW rollup_usage_days AS
+            SELECT * EXCLUDE (usage_key) FROM rollup_usage_days_runs
+            UNION ALL SELECT * FROM rollup_usage_days_new
+            """,
+        ),
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

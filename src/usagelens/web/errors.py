@@ -99,15 +99,15 @@ async def _busy(request: Request, error: Exception) -> Response:
     """503 in the family's own envelope, with Retry-After: the storage's memory limit was
     reached by the requests running at once, and nothing was changed."""
     assert isinstance(error, StorageBusy)
-    headers = {"Retry-After": str(BUSY_RETRY_AFTER_S)}
     path = request.url.path
     if path.startswith(BILLING_PREFIX):
-        body = billing_body(request, BillingError(503, "service_busy", BUSY_MESSAGE))
+        response = await _billing(request, BillingError(503, "service_busy", BUSY_MESSAGE))
     elif path.startswith(ANALYTICS_PREFIX):
-        body = {"success": False, "error": BUSY_MESSAGE}
+        response = await _analytics(request, AnalyticsError(503, BUSY_MESSAGE))
     else:
-        body = {"detail": BUSY_MESSAGE}
-    return JSONResponse(body, status_code=503, headers=headers)
+        response = JSONResponse({"detail": BUSY_MESSAGE}, status_code=503)
+    response.headers["Retry-After"] = str(BUSY_RETRY_AFTER_S)
+    return response
 
 
 def install_error_handlers(app: FastAPI) -> None:

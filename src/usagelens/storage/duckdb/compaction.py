@@ -4,9 +4,10 @@ rollup's runs. Readers query the view named after the rollup (runs and new rows 
 no sum ever changes, while each row group of a run holds one tenant's consecutive times and
 DuckDB skips, by its min/max, every row group outside a query's tenant and range.
 
-Measured at 100M events (the bench's largest tenant, 30 days): rows in arrival order, every
-tenant's rows interleaved, took 360 ms to sum per (organization, user); the same rows merged and
-sorted, 77 ms.
+Measured at 100M events (the bench's largest tenant, 30 days, summed per organization and user
+with every measure): about 360 ms with the rows in arrival order, every tenant's interleaved;
+about 220 ms from the runs; with the runs' integer keys, the organizations answer as a whole went
+from 959 to 632 ms over HTTP.
 """
 
 from dataclasses import dataclass

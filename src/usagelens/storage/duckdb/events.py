@@ -22,6 +22,7 @@ from usagelens.storage.duckdb.compaction import (
     ROLLUPS,
     USAGE_DAYS,
     USER_MONTHS,
+    Rollup,
     compact,
     new_rows,
 )
@@ -260,22 +261,22 @@ class EventStore(DirectoryStore, TenantStore):
         return results
 
     @staticmethod
-    def _rollup_tables(rollups: Rollups) -> list[tuple[str, pa.Table]]:
+    def _rollup_tables(rollups: Rollups) -> list[tuple[Rollup, pa.Table]]:
         return [
-            (CONVERSATIONS_15M.name, rollups.conversations_15m),
-            (USAGE_DAYS.name, rollups.usage_days),
-            (USER_MONTHS.name, rollups.user_months),
+            (CONVERSATIONS_15M, rollups.conversations_15m),
+            (USAGE_DAYS, rollups.usage_days),
+            (USER_MONTHS, rollups.user_months),
         ]
 
     def _insert_rollups(self, con: duckdb.DuckDBPyConnection, rollups: Rollups) -> None:
-        for name, rows in self._rollup_tables(rollups):
-            self._insert(con, f"{name}_new", rows)
+        for rollup, rows in self._rollup_tables(rollups):
+            self._insert(con, rollup.new, rows)
 
     def _count_new_rows(self, rollups: Rollups) -> None:
         """After the commit of the rollups' rows: only committed rows count towards the next
         compaction."""
-        for name, rows in self._rollup_tables(rollups):
-            self._new_rollup_rows[name] += rows.num_rows
+        for rollup, rows in self._rollup_tables(rollups):
+            self._new_rollup_rows[rollup.name] += rows.num_rows
 
     def _compact_due(self) -> None:
         """Compact each rollup whose new rows have reached ``compact_at_rows``. Events are

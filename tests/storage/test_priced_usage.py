@@ -6,6 +6,7 @@ The money rules themselves are checked against an independent Fraction reference
 in tests/analytics; this file holds the engine to the Python pricing on random events, prices,
 rate card versions and currencies."""
 
+import math
 import random
 import tempfile
 from collections.abc import Iterator
@@ -152,21 +153,45 @@ def test_an_empty_range_prices_nothing(backend: tuple[DuckDBBackend, int]) -> No
     )
 
 
-def test_a_figure_beyond_128_bits_is_reported_not_wrapped(
-    backend: tuple[DuckDBBackend, int],
-) -> None:
-    store, _ = backend
-    tenant = store.create_tenant("huge", "UTC", 2, None)
-    # The most GB-hours an event may carry, in millionths, times the largest price a card
-    # allows, times 10^12: about 10^42, beyond 2^127.
+def _tenant_storing_the_most_gb_hours(store: DuckDBBackend, name: str) -> int:
+    """A new tenant with one storage event of the most GB-hours an event may carry."""
+    tenant = store.create_tenant(name, "UTC", 2, None)
     storage = {
-        "id": "big",
+        "id": name,
         "type": "storage",
         "time": "2024-03-02T00:00:00Z",
         "data": {"organization_id": "o", "gb_hours": "999999999999.999999"},
     }
     append(store, tenant.tenant_id, [storage])
+    return tenant.tenant_id
+
+
+def test_a_figure_beyond_128_bits_is_reported_not_wrapped(
+    backend: tuple[DuckDBBackend, int],
+) -> None:
+    store, _ = backend
+    tenant_id = _tenant_storing_the_most_gb_hours(store, "huge")
+    # The most GB-hours an event may carry, in millionths, times the largest price a card
+    # allows, times 10^12: about 10^42, beyond 2^127.
     largest = 10**24 - 1
     version = PriceVersion(date(1970, 1, 1), False, {key: largest for key in PRICE_KEYS})
     with pytest.raises(PricingOverflow):
-        store.priced_usage(tenant.tenant_id, [version], 4, None, None)
+        store.priced_usage(tenant_id, [version], 4, None, None)
+
+
+def test_a_figure_beyond_64_bits_is_priced_in_128(backend: tuple[DuckDBBackend, int]) -> None:
+    """The engine prices in 64-bit integers first; a product beyond them is priced again in
+    128-bit ones, to the cent Python's decimals give."""
+    store, _ = backend
+    tenant_id = _tenant_storing_the_most_gb_hours(store, "wide")
+    price = Decimal("1.000000000001")  # per GB-month
+    card = replace(DEFAULT_RATE_CARD, storage_per_gb_month=price)
+    prices = Pricing([date(1970, 1, 1)], [card], "USD", Decimal("0.01"))
+    # The cost in cents is millionths of a GB-hour times the price in 10^-12 times 100, over
+    # 730 * 10^18: in lowest terms, its numerator is still beyond 64 bits.
+    common = math.gcd(1000000000001 * 100, 730 * 10**18)
+    assert 999999999999999999 * (1000000000001 * 100 // common) > 2**63
+    expected = keys_in_python(store, tenant_id, prices, Range(None, None))
+    keys = store.priced_usage(tenant_id, prices.for_engine, 2, None, None)
+    assert {(k.organization_id, k.user_id): Row.from_engine(k, 2) for k in keys} == expected
+    assert expected[("o", "")].money.api_storage_cost == Decimal("1369863013.70")

@@ -245,11 +245,25 @@ class Row:
         quantities = Quantities()
         for name, count in zip(_COUNT_NAMES, priced.counts, strict=True):
             setattr(quantities, name, count)
-        quantities.kb_minutes = Decimal(quantities.kb_minutes).scaleb(-QUANTITY_SCALE)
+        quantities.kb_minutes = _EXACT.scaleb(Decimal(quantities.kb_minutes), -QUANTITY_SCALE)
         money = Money(Decimal(1).scaleb(-minor_exponent))
         for name, units in zip(MONEY_FIELDS, priced.units, strict=True):
-            setattr(money, name, Decimal(units).scaleb(-minor_exponent))
+            setattr(money, name, _EXACT.scaleb(Decimal(units), -minor_exponent))
         return cls(quantities, money)
+
+    def in_units(
+        self, organization_id: str, user_id: str, users_elsewhere: list[str], minor_exponent: int
+    ) -> PricedUsage:
+        """The row as the engine gives one: counts, and costs in minor units (exact: each
+        figure is rounded to them)."""
+        counts = [getattr(self.quantities, name) for name in _COUNT_NAMES]
+        counts[_COUNT_NAMES.index("kb_minutes")] = int(
+            _EXACT.scaleb(self.quantities.kb_minutes, QUANTITY_SCALE)
+        )
+        units = tuple(
+            int(_EXACT.scaleb(getattr(self.money, name), minor_exponent)) for name in MONEY_FIELDS
+        )
+        return PricedUsage(organization_id, user_id, users_elsewhere, tuple(counts), units)
 
     def add(self, other: "Row") -> None:
         self.quantities.add(other.quantities)

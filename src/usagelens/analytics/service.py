@@ -7,15 +7,23 @@ of its organizations. So each level adds up exactly to the level below.
 """
 
 import re
-from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from usagelens.analytics.costs import Row
-from usagelens.analytics.queries import PRICE_SCALE, PriceVersion, PricingOverflow, UsageSums
+from usagelens.analytics.queries import (
+    COUNTS,
+    MONEY_FIELDS,
+    PRICE_SCALE,
+    PricedUsage,
+    PriceVersion,
+    PricingOverflow,
+    UsageSums,
+)
 from usagelens.analytics.schemas import (
     CostBreakdown,
     OrganizationAnalytics,
@@ -76,21 +84,6 @@ class Pricing:
             )
             for day, card in zip(self.version_days, self.cards, strict=True)
         ]
-
-
-@dataclass(frozen=True)
-class Directory:
-    """The directory's users, as analytics count them."""
-
-    organization_of: dict[str, str]  # each user's organization
-    members: Counter[str]  # each organization's number of users
-
-    @classmethod
-    def of(cls, users: Iterable[User]) -> "Directory":
-        organization_of = {
-            user.user_id: user.organization_id for user in users if user.organization_id
-        }
-        return cls(organization_of, Counter(organization_of.values()))
 
 
 def _date(value: str | None, name: str) -> date | None:
@@ -205,13 +198,19 @@ def priced_keys(
     }
 
 
+def _directory_organization(backend: Backend, tenant_id: int, user_id: str) -> str | None:
+    """The organization the directory puts a user in (None: in none, or not a user)."""
+    user = backend.get_user(tenant_id, user_id)
+    return None if user is None else user.organization_id or None
+
+
 def priced_organizations(
-    backend: Backend, tenant_id: int, prices: Pricing, range_: Range, directory: Directory
-) -> dict[str, tuple[set[str], Row]]:
-    """Each organization's users with usage whom ``directory`` does not count in it, and the sum
-    of its keys' rounded rows (as ``priced_keys``, summed by the engine)."""
+    backend: Backend, tenant_id: int, prices: Pricing, range_: Range
+) -> list[PricedUsage]:
+    """Each organization with usage: the sum of its keys' rounded figures (as ``priced_keys``,
+    summed by the engine), with its users with usage whom the directory does not count in it."""
     try:
-        priced = backend.priced_usage(
+        return backend.priced_usage(
             tenant_id,
             prices.for_engine,
             prices.minor_exponent,
@@ -220,22 +219,24 @@ def priced_organizations(
             per_organization=True,
         )
     except PricingOverflow:
-        found: dict[str, tuple[set[str], Row]] = {}
-        for (organization_id, user_id), row in keys_in_python(
-            backend, tenant_id, prices, range_
-        ).items():
-            users, total = found.setdefault(organization_id, (set(), Row.zero(prices.minor_unit)))
-            if user_id and directory.organization_of.get(user_id) != organization_id:
-                users.add(user_id)
-            total.add(row)
-        return found
-    return {
-        organization.organization_id: (
-            set(organization.users_elsewhere),
-            Row.from_engine(organization, prices.minor_exponent),
-        )
-        for organization in priced
-    }
+        return _organizations_in_python(backend, tenant_id, prices, range_)
+
+
+def _organizations_in_python(
+    backend: Backend, tenant_id: int, prices: Pricing, range_: Range
+) -> list[PricedUsage]:
+    found: dict[str, tuple[set[str], Row]] = {}
+    for (organization_id, user_id), row in keys_in_python(
+        backend, tenant_id, prices, range_
+    ).items():
+        users, total = found.setdefault(organization_id, (set(), Row.zero(prices.minor_unit)))
+        if user_id and _directory_organization(backend, tenant_id, user_id) != organization_id:
+            users.add(user_id)
+        total.add(row)
+    return [
+        total.in_units(organization_id, "", sorted(users), prices.minor_exponent)
+        for organization_id, (users, total) in sorted(found.items())
+    ]
 
 
 def _breakdown(row: Row) -> CostBreakdown:
@@ -313,12 +314,15 @@ def user_rows(
     organization_name = _organization_name(backend, tenant_id, organization_id)
     prices = pricing(backend, tenant_id)
     directory = {user.user_id: user for user in backend.list_users(tenant_id, organization_id)}
-    rows: dict[str, Row] = {user_id: Row.zero(prices.minor_unit) for user_id in directory}
-    for (_, user_id), row in priced_keys(
-        backend, tenant_id, prices, day_range_, organization_id
-    ).items():
-        if user_id:
-            rows[user_id] = row
+    rows = {
+        user_id: row
+        for (_, user_id), row in priced_keys(
+            backend, tenant_id, prices, day_range_, organization_id
+        ).items()
+        if user_id
+    }
+    for user_id in directory.keys() - rows.keys():
+        rows[user_id] = Row.zero(prices.minor_unit)
     if any(user_id not in directory for user_id in rows):
         # Users with usage here whom the directory puts in another organization.
         directory = {user.user_id: user for user in backend.list_users(tenant_id)}
@@ -360,51 +364,50 @@ class OrganizationRow:
     organization_id: str
     organization_name: str
     members: int  # its users in the directory
-    elsewhere: set[str]  # its users with usage whom the directory puts elsewhere, or nowhere
+    elsewhere: list[str]  # its users with usage whom the directory puts elsewhere, or nowhere
     row: Row
+    total_units: int  # its total cost in minor units, to sort by
 
     @property
     def users_count(self) -> int:
         return self.members + len(self.elsewhere)
 
 
+def _organization_ids(
+    backend: Backend, tenant_id: int, members: Mapping[str, int], priced: list[PricedUsage]
+) -> dict[str, str]:
+    """Every organization of the tenant (the directory's, and any its users or events name),
+    with its name."""
+    names = {
+        o.organization_id: o.name or o.organization_id
+        for o in backend.list_organizations(tenant_id)
+    }
+    for organization_id in (*members, *(o.organization_id for o in priced)):
+        names.setdefault(organization_id, organization_id)  # named only by users or events
+    return names
+
+
 def organization_rows(
     backend: Backend, tenant_id: int, range_: Range
-) -> tuple[Pricing, Directory, list[OrganizationRow]]:
-    """Every organization of the tenant (the directory's, and any its events name), each the
-    sum of its users' rounded rows and its own events' rounded row."""
+) -> tuple[Pricing, list[OrganizationRow]]:
+    """Every organization of the tenant, each the sum of its users' rounded rows and its own
+    events' rounded row, by total cost (largest first)."""
     prices = pricing(backend, tenant_id)
-    directory = Directory.of(backend.list_users(tenant_id))
-
-    def new_row(organization_id: str, name: str) -> OrganizationRow:
-        members = directory.members[organization_id]
-        return OrganizationRow(organization_id, name, members, set(), Row.zero(prices.minor_unit))
-
-    organizations: dict[str, OrganizationRow] = {
-        organization.organization_id: new_row(
-            organization.organization_id, organization.name or organization.organization_id
-        )
-        for organization in backend.list_organizations(tenant_id)
-    }
-
-    def of(organization_id: str) -> OrganizationRow:
-        if organization_id not in organizations:  # named only by users or events
-            organizations[organization_id] = new_row(organization_id, organization_id)
-        return organizations[organization_id]
-
-    for organization_id in directory.members:
-        of(organization_id)
-    for organization_id, (elsewhere, row) in priced_organizations(
-        backend, tenant_id, prices, range_, directory
-    ).items():
-        organization = of(organization_id)
-        organization.elsewhere |= elsewhere
-        organization.row.add(row)
-    listed = sorted(
-        organizations.values(),
-        key=lambda o: (-o.row.money.total_cost, o.organization_name, o.organization_id),
-    )
-    return prices, directory, listed
+    members = backend.organization_members(tenant_id)
+    priced = priced_organizations(backend, tenant_id, prices, range_)
+    by_id = {organization.organization_id: organization for organization in priced}
+    listed = []
+    for organization_id, name in _organization_ids(backend, tenant_id, members, priced).items():
+        found = by_id.get(organization_id)
+        if found is None:
+            row, elsewhere, total = Row.zero(prices.minor_unit), [], 0
+        else:
+            row = Row.from_engine(found, prices.minor_exponent)
+            elsewhere, total = found.users_elsewhere, sum(found.units)
+        count = members.get(organization_id, 0)
+        listed.append(OrganizationRow(organization_id, name, count, elsewhere, row, total))
+    listed.sort(key=lambda o: (-o.total_units, o.organization_name, o.organization_id))
+    return prices, listed
 
 
 def _organization_analytics(organization: OrganizationRow) -> OrganizationAnalytics:
@@ -428,7 +431,7 @@ def organizations_response(
     backend: Backend, tenant_id: int, start_date: str | None, end_date: str | None
 ) -> OrganizationsResponse:
     range_ = day_range(backend, tenant_id, start_date, end_date)
-    prices, _, organizations = organization_rows(backend, tenant_id, range_)
+    prices, organizations = organization_rows(backend, tenant_id, range_)
     return OrganizationsResponse(
         success=True,
         period=range_.period,
@@ -437,25 +440,36 @@ def organizations_response(
     )
 
 
+def _summed(priced: list[PricedUsage]) -> PricedUsage:
+    """The figures of several organizations added up (integers: no decimal per organization)."""
+    counts, units = [0] * len(COUNTS), [0] * len(MONEY_FIELDS)
+    for one in priced:
+        counts = [a + b for a, b in zip(counts, one.counts, strict=True)]
+        units = [a + b for a, b in zip(units, one.units, strict=True)]
+    return PricedUsage("", "", [], tuple(counts), tuple(units))
+
+
 def overview_response(
     backend: Backend, tenant_id: int, start_date: str | None, end_date: str | None
 ) -> OverviewResponse:
     range_ = day_range(backend, tenant_id, start_date, end_date)
-    prices, directory, organizations = organization_rows(backend, tenant_id, range_)
-    total = Row.zero(prices.minor_unit)
-    outside: set[str] = set()  # users with usage the directory does not know
-    for organization in organizations:
-        total.add(organization.row)
-        outside |= organization.elsewhere
-    outside.difference_update(directory.organization_of)
-    users_count = len(directory.organization_of) + len(outside)
+    prices = pricing(backend, tenant_id)
+    members = backend.organization_members(tenant_id)
+    priced = priced_organizations(backend, tenant_id, prices, range_)
+    outside = {  # users with usage in no organization of the directory
+        user_id
+        for organization in priced
+        for user_id in organization.users_elsewhere
+        if _directory_organization(backend, tenant_id, user_id) is None
+    }
+    total = Row.from_engine(_summed(priced), prices.minor_exponent)
     q = total.quantities
     return OverviewResponse(
         success=True,
         period=range_.period,
         currency=prices.currency,
-        organizations_count=len(organizations),
-        users_count=users_count,
+        organizations_count=len(_organization_ids(backend, tenant_id, members, priced)),
+        users_count=sum(members.values()) + len(outside),
         total_sms_sent=q.sms_sent,
         total_sms_received=q.sms_received,
         total_mms_sent=q.mms_sent,

@@ -1,7 +1,10 @@
 """Seed 001's analytics from the DuckDB file: daily usage rollups summed per organization, user
-and rate card version, and priced in the engine with exact 128-bit integers."""
+and rate card version, and priced in the engine with exact integers: 64-bit where every figure
+fits, else 128-bit."""
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -24,6 +27,10 @@ from usagelens.storage.duckdb.compaction import USAGE_DAYS
 from usagelens.storage.duckdb.database import Database
 
 _DECIMAL_QUANTITIES = ("storage_gb_hours", "kb_minutes")
+_INT64_MAX = 2**63 - 1
+_INT128_MAX = 2**127 - 1
+# What DuckDB raises when an integer does not fit its type: in arithmetic, and in a cast.
+_OVERFLOWS = (duckdb.OutOfRangeException, duckdb.ConversionException)
 
 
 def _sum(column: str) -> str:
@@ -33,35 +40,101 @@ def _sum(column: str) -> str:
     return f"sum(r.{column})::BIGINT"
 
 
-# Each component's exact cost as an integer numerator over the rollup sums ``s`` (integers;
-# decimals times 10^QUANTITY_SCALE) and the prices ``p`` (times 10^PRICE_SCALE), with the
-# scale of that numerator and the divisor of the rule, as usagelens.analytics.costs prices them.
-_NUMERATORS: dict[str, tuple[str, int, int]] = {
-    "messaging_cost": (
+@dataclass(frozen=True)
+class _Component:
+    """A money field's exact cost: ``numerator`` (over the rollup sums ``s``, integers with the
+    decimals times 10^QUANTITY_SCALE, and the prices ``p`` of ``prices``) over 10^``scale``
+    times ``divisor``, as usagelens.analytics.costs prices it."""
+
+    numerator: str
+    prices: tuple[str, ...]
+    scale: int
+    divisor: int
+
+
+_COMPONENTS: dict[str, _Component] = {
+    "messaging_cost": _Component(
         "s.sms_out_segments * p.sms_outbound + s.sms_in_segments * p.sms_inbound"
         " + s.mms_out_segments * p.mms_outbound + s.mms_in_segments * p.mms_inbound",
+        ("sms_outbound", "sms_inbound", "mms_outbound", "mms_inbound"),
         PRICE_SCALE,
         1,
     ),
-    "voice_cost": (
+    "voice_cost": _Component(
         "CASE WHEN p.per_started_minute THEN s.voice_started_minutes * 60 ELSE s.voice_seconds"
         " END * p.voice_per_minute",
+        ("voice_per_minute",),
         PRICE_SCALE,
         60,
     ),
-    "api_request_cost": ("s.api_requests * p.api_requests_per_1000", PRICE_SCALE, 1000),
-    "api_storage_cost": (
+    "api_request_cost": _Component(
+        "s.api_requests * p.api_requests_per_1000", ("api_requests_per_1000",), PRICE_SCALE, 1000
+    ),
+    "api_storage_cost": _Component(
         "s.storage_gb_hours * p.storage_per_gb_month",
+        ("storage_per_gb_month",),
         PRICE_SCALE + QUANTITY_SCALE,
         GB_HOURS_PER_GB_MONTH,
     ),
-    "phone_rental_cost": ("s.phone_rentals * p.phone_rental", PRICE_SCALE, 1),
-    "phone_purchase_cost": ("s.phone_purchases * p.phone_purchase", PRICE_SCALE, 1),
-    "kb_monthly_cost": ("s.kb_count * p.kb_monthly", PRICE_SCALE, 1),
-    "kb_usage_cost": ("s.kb_minutes * p.kb_per_minute", PRICE_SCALE + QUANTITY_SCALE, 1),
-    "brand_registration_cost": ("s.brand_registrations * p.brand_registration", PRICE_SCALE, 1),
+    "phone_rental_cost": _Component(
+        "s.phone_rentals * p.phone_rental", ("phone_rental",), PRICE_SCALE, 1
+    ),
+    "phone_purchase_cost": _Component(
+        "s.phone_purchases * p.phone_purchase", ("phone_purchase",), PRICE_SCALE, 1
+    ),
+    "kb_monthly_cost": _Component("s.kb_count * p.kb_monthly", ("kb_monthly",), PRICE_SCALE, 1),
+    "kb_usage_cost": _Component(
+        "s.kb_minutes * p.kb_per_minute", ("kb_per_minute",), PRICE_SCALE + QUANTITY_SCALE, 1
+    ),
+    "brand_registration_cost": _Component(
+        "s.brand_registrations * p.brand_registration", ("brand_registration",), PRICE_SCALE, 1
+    ),
 }
-assert tuple(_NUMERATORS) == MONEY_FIELDS
+assert tuple(_COMPONENTS) == MONEY_FIELDS
+assert sorted(key for c in _COMPONENTS.values() for key in c.prices) == sorted(PRICE_KEYS)
+
+
+@dataclass(frozen=True)
+class _Fractions:
+    """Each component's cost in minor units as a fraction in lowest common terms: the prices
+    (of every version) times 10^minor_exponent and the component's denominator, divided by their
+    greatest common divisor. With the bench's card that turns 0.0079 USD a segment (7.9 * 10^9
+    over 10^12, times 100) into 79 over 100, so the figures fit 64-bit integers, whose
+    arithmetic DuckDB runs about ten times faster than 128-bit division."""
+
+    prices: dict[str, list[int]]  # by price key, one per version
+    denominators: dict[str, int]  # by money field
+
+    @classmethod
+    def of(cls, versions: Sequence[PriceVersion], minor_exponent: int) -> "_Fractions":
+        prices: dict[str, list[int]] = {}
+        denominators: dict[str, int] = {}
+        for name, component in _COMPONENTS.items():
+            whole = component.divisor * 10**component.scale
+            scaled = {
+                key: [version.prices[key] * 10**minor_exponent for version in versions]
+                for key in component.prices
+            }
+            common = math.gcd(whole, *(price for values in scaled.values() for price in values))
+            denominators[name] = whole // common
+            for key, values in scaled.items():
+                prices[key] = [price // common for price in values]
+        return cls(prices, denominators)
+
+    def largest(self) -> int:
+        """The largest constant the query holds: a price, or twice a denominator."""
+        return max(
+            *(abs(price) for values in self.prices.values() for price in values),
+            *(2 * denominator for denominator in self.denominators.values()),
+        )
+
+    def rounded(self, name: str, integer: str) -> str:
+        """Half-up to the minor unit: (n + D/2) // D, or (2n + D) // 2D where D is odd."""
+        numerator, denominator = f"n_{name}", self.denominators[name]
+        if denominator % 2:
+            numerator, denominator = f"2 * {numerator}", 2 * denominator
+        half = denominator // 2
+        return f"({numerator} + '{half}'::{integer}) // '{denominator}'::{integer} AS {name}"
 
 
 def _where(
@@ -89,25 +162,10 @@ def _where(
     return where, params
 
 
-def _hugeint(value: int) -> str:
-    return f"'{value}'::HUGEINT"
-
-
-def _rounded(name: str, minor_exponent: int) -> str:
-    """Half-up to the minor unit, in integers: floor((n * 10^e + D / 2) / D) with D the
-    numerator's scale times the rule's divisor (even, so D / 2 is exact)."""
-    _, scale, divisor = _NUMERATORS[name]
-    whole = divisor * 10**scale
-    return (
-        f"(n_{name} * {_hugeint(10**minor_exponent)} + {_hugeint(whole // 2)}) "
-        f"// {_hugeint(whole)} AS {name}"
-    )
-
-
-def _summed(column: str) -> str:
+def _summed(column: str, integer: str) -> str:
     if column in _DECIMAL_QUANTITIES:
-        return f"(sum(r.{column}) * {10**QUANTITY_SCALE})::HUGEINT AS {column}"
-    return f"sum(r.{column})::HUGEINT AS {column}"
+        return f"(sum(r.{column}) * {10**QUANTITY_SCALE})::{integer} AS {column}"
+    return f"sum(r.{column})::{integer} AS {column}"
 
 
 class AnalyticsStore(Database):
@@ -123,13 +181,55 @@ class AnalyticsStore(Database):
     ) -> list[PricedUsage]:
         if first_day is not None and end_day is not None and first_day >= end_day:
             return []
+        fractions = _Fractions.of(versions, minor_exponent)
+        largest = fractions.largest()
+        if largest > _INT128_MAX:
+            raise PricingOverflow(f"a price of {largest} minor units is beyond 128-bit integers")
+        # 64-bit first: a sum or product beyond it fails the query (DuckDB checks every one),
+        # and 128-bit integers answer instead.
+        integers = ["HUGEINT"] if largest > _INT64_MAX else ["BIGINT", "HUGEINT"]
+        for integer in integers:
+            sql, params = self._priced_sql(
+                tenant_id, versions, fractions, integer, first_day, end_day, organization_id
+            )
+            if per_organization:
+                sql = _per_organization(sql, integer)
+            else:
+                sql = f"""
+                    SELECT organization_id, user_id, [],
+                        {", ".join((*(n for n, _ in COUNTS), *MONEY_FIELDS))}
+                    FROM ({sql}) ORDER BY organization_id, user_id
+                """
+            try:
+                found = self._rows(sql, params)
+                break
+            except _OVERFLOWS as error:
+                if integer == integers[-1]:
+                    raise PricingOverflow(str(error)) from None
+        split = 3 + len(COUNTS)
+        return [
+            PricedUsage(row[0], row[1], row[2], tuple(row[3:split]), tuple(row[split:]))
+            for row in found
+        ]
+
+    @staticmethod
+    def _priced_sql(
+        tenant_id: int,
+        versions: Sequence[PriceVersion],
+        fractions: _Fractions,
+        integer: str,
+        first_day: date | None,
+        end_day: date | None,
+        organization_id: str | None,
+    ) -> tuple[str, dict[str, Any]]:
+        """Each (organization, user) key's counts and rounded costs, in ``integer``s."""
         where, params = _where(tenant_id, first_day, end_day, organization_id, None)
         params["indexes"] = list(range(len(versions)))
         params["per_started"] = [version.per_started_minute for version in versions]
         price_columns = []
         for key in PRICE_KEYS:
-            params[key] = [str(version.prices[key]) for version in versions]
-            price_columns.append(f"unnest(${key})::HUGEINT AS {key}")
+            params[key] = [str(price) for price in fractions.prices[key]]
+            price_columns.append(f"unnest(${key})::{integer} AS {key}")
         if len(versions) > 1:
             params["starts"] = [version.first_day for version in versions]
 
@@ -143,67 +243,55 @@ class AnalyticsStore(Database):
                 ) v ON r.day >= v.version_start
             """
 
-        summed = ", ".join(_summed(name) for name in QUANTITIES)
-        counts = ", ".join(f"sum(s.{source}) AS {name}" for name, source in COUNTS)
-        numerators = ", ".join(
-            f"sum({sql}) AS n_{name}" for name, (sql, _, _) in _NUMERATORS.items()
-        )
-        rounded = ", ".join(_rounded(name, minor_exponent) for name in MONEY_FIELDS)
+        summed = ", ".join(_summed(name, integer) for name in QUANTITIES)
+        runs = f"""
+            SELECT k.organization_id, k.user_id, s.* EXCLUDE (usage_key) FROM (
+                SELECT r.usage_key, r.version, {summed}
+                FROM ({versioned(USAGE_DAYS.runs)}) r
+                GROUP BY ALL
+            ) s JOIN usage_keys k ON k.tenant_id = $tenant AND k.usage_key = s.usage_key
+        """
+        new = f"""
+            SELECT r.organization_id, r.user_id, r.version, {summed}
+            FROM ({versioned(USAGE_DAYS.new)}) r
+            GROUP BY ALL
+        """
+        # Each reported figure (a count, or a cost's numerator) as (expression, name).
+        figures = [(f"s.{source}::{integer}", name) for name, source in COUNTS] + [
+            (component.numerator, f"n_{name}") for name, component in _COMPONENTS.items()
+        ]
+        if len(versions) == 1:
+            # A key is in the runs, the new rows or both: joined, not grouped again, which at
+            # 100M events costs a sixth of the answer.
+            added = ", ".join(
+                f"coalesce(a.{name}, 0) + coalesce(b.{name}, 0) AS {name}" for name in QUANTITIES
+            )
+            exact = f"""
+                SELECT organization_id, user_id,
+                    {", ".join(f"{value} AS {name}" for value, name in figures)}
+                FROM (
+                    SELECT organization_id, user_id, 0 AS version, {added}
+                    FROM ({runs}) a FULL JOIN ({new}) b USING (organization_id, user_id)
+                ) s JOIN prices p USING (version)
+            """
+        else:
+            # A key's rows of each version, in the runs and the new rows, priced then summed.
+            exact = f"""
+                SELECT s.organization_id, s.user_id,
+                    {", ".join(f"sum({value})::{integer} AS {name}" for value, name in figures)}
+                FROM ({runs} UNION ALL {new}) s JOIN prices p USING (version)
+                GROUP BY ALL
+            """
+        rounded = ", ".join(fractions.rounded(name, integer) for name in MONEY_FIELDS)
         count_names = ", ".join(name for name, _ in COUNTS)
-        keys = f"""
+        sql = f"""
             WITH prices AS (
                 SELECT unnest($indexes) AS version, unnest($per_started) AS per_started_minute,
                     {", ".join(price_columns)}
-            ),
-            sums AS (
-                -- The runs grouped by their integer key, then named; the few new rows by name.
-                SELECT k.organization_id, k.user_id, s.* EXCLUDE (usage_key) FROM (
-                    SELECT r.usage_key, r.version, {summed}
-                    FROM ({versioned(USAGE_DAYS.runs)}) r
-                    GROUP BY ALL
-                ) s JOIN usage_keys k ON k.tenant_id = $tenant AND k.usage_key = s.usage_key
-                UNION ALL
-                SELECT r.organization_id, r.user_id, r.version, {summed}
-                FROM ({versioned(USAGE_DAYS.new)}) r
-                GROUP BY ALL
-            ),
-            exact AS (
-                SELECT s.organization_id, s.user_id, {counts}, {numerators}
-                FROM sums s JOIN prices p USING (version)
-                GROUP BY ALL
             )
-            SELECT organization_id, user_id, {count_names}, {rounded} FROM exact
+            SELECT organization_id, user_id, {count_names}, {rounded} FROM ({exact})
         """
-        if per_organization:
-            # Only the users the directory does not count in the organization are listed: at
-            # 100M events, listing all 99,583 cost about a sixth of the answer.
-            sql = f"""
-                SELECT k.organization_id, '' AS user_id,
-                    coalesce(list(k.user_id) FILTER (
-                        WHERE k.user_id <> ''
-                            AND d.organization_id IS DISTINCT FROM k.organization_id
-                    ), []),
-                    {", ".join(f"sum({name})" for name in (*(n for n, _ in COUNTS), *MONEY_FIELDS))}
-                FROM ({keys}) k LEFT JOIN (
-                    SELECT user_id, organization_id FROM users WHERE tenant_id = $tenant
-                ) d ON d.user_id = k.user_id
-                GROUP BY k.organization_id ORDER BY k.organization_id
-            """
-        else:
-            sql = f"""
-                SELECT organization_id, user_id, [],
-                    {", ".join((*(n for n, _ in COUNTS), *MONEY_FIELDS))}
-                FROM ({keys}) ORDER BY organization_id, user_id
-            """
-        try:
-            found = self._rows(sql, params)
-        except duckdb.OutOfRangeException as error:
-            raise PricingOverflow(str(error)) from None
-        split = 3 + len(COUNTS)
-        return [
-            PricedUsage(row[0], row[1], row[2], tuple(row[3:split]), tuple(row[split:]))
-            for row in found
-        ]
+        return sql, params
 
     def usage_sums(
         self,
@@ -250,3 +338,21 @@ class AnalyticsStore(Database):
                 values[index] = Decimal(values[index])
             found.append(UsageSums(*values))
         return found
+
+
+def _per_organization(keys: str, integer: str) -> str:
+    """The rounded figures of ``keys`` summed per organization, with the users it has usage of
+    whom the directory does not count in it: at 100M events, listing all 99,583 users cost
+    about a sixth of the answer, and those are almost always none."""
+    sums = ", ".join(f"sum({name})::{integer}" for name in (*(n for n, _ in COUNTS), *MONEY_FIELDS))
+    return f"""
+        SELECT k.organization_id, '' AS user_id,
+            coalesce(list(k.user_id) FILTER (
+                WHERE k.user_id <> '' AND d.organization_id IS DISTINCT FROM k.organization_id
+            ), []),
+            {sums}
+        FROM ({keys}) k LEFT JOIN (
+            SELECT user_id, organization_id FROM users WHERE tenant_id = $tenant
+        ) d ON d.user_id = k.user_id
+        GROUP BY k.organization_id ORDER BY k.organization_id
+    """

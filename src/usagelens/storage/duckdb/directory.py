@@ -1,7 +1,9 @@
 """The directory in the DuckDB file: explicit entries, plus names appended from events."""
 
+from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import TypeVar
@@ -23,6 +25,33 @@ from usagelens.storage.duckdb.cache import TenantCache
 from usagelens.storage.duckdb.database import Database, utcnow
 
 _Entity = TypeVar("_Entity", Organization, User, Agent)
+
+
+@dataclass(frozen=True)
+class _Users:
+    """A tenant's users, indexed: at 100M events a tenant has about 95,000, and scanning them
+    all for one organization's or one user's cost 17 ms a request."""
+
+    every: tuple[User, ...]
+    by_id: Mapping[str, User]
+    by_organization: Mapping[str | None, tuple[User, ...]]
+    members: Mapping[str, int]  # each organization's number of users
+
+    @classmethod
+    def of(cls, users: tuple[User, ...]) -> "_Users":
+        by_organization: dict[str | None, list[User]] = defaultdict(list)
+        for user in users:
+            by_organization[user.organization_id].append(user)
+        return cls(
+            users,
+            {user.user_id: user for user in users},
+            {organization: tuple(found) for organization, found in by_organization.items()},
+            {
+                organization: len(found)
+                for organization, found in by_organization.items()
+                if organization
+            },
+        )
 
 
 def _latest(kind: str, field: str, one: bool) -> str:
@@ -105,7 +134,7 @@ class DirectoryStore(Database):
         # Each tenant's organizations and users with their names resolved: names change with
         # every commit whose events carry some, but reads between commits are many.
         self._organizations: TenantCache[tuple[Organization, ...]] = TenantCache()
-        self._users: TenantCache[tuple[User, ...]] = TenantCache()
+        self._users: TenantCache[_Users] = TenantCache()
         # The same names as Arrow tables, for queries to join.
         self._name_tables: TenantCache[tuple[pa.Table, pa.Table]] = TenantCache()
 
@@ -350,14 +379,25 @@ class DirectoryStore(Database):
     def list_users(
         self, tenant_id: int, organization_id: str | None = None, user_id: str | None = None
     ) -> list[User]:
-        def read() -> tuple[User, ...]:
-            return tuple(User(*row) for row in self._rows(_USERS, {"tenant": tenant_id}))
+        users = self._users_of(tenant_id)
+        found: tuple[User, ...]
+        if user_id is not None:
+            user = users.by_id.get(user_id)
+            found = () if user is None else (user,)
+        elif organization_id is not None:
+            found = users.by_organization.get(organization_id, ())
+        else:
+            found = users.every
+        return [user for user in found if organization_id in (None, user.organization_id)]
 
-        return [
-            user
-            for user in self._users.get(tenant_id, read)
-            if user_id in (None, user.user_id) and organization_id in (None, user.organization_id)
-        ]
+    def organization_members(self, tenant_id: int) -> Mapping[str, int]:
+        return MappingProxyType(self._users_of(tenant_id).members)
+
+    def _users_of(self, tenant_id: int) -> _Users:
+        def read() -> _Users:
+            return _Users.of(tuple(User(*row) for row in self._rows(_USERS, {"tenant": tenant_id})))
+
+        return self._users.get(tenant_id, read)
 
     def list_agents(
         self, tenant_id: int, organization_id: str | None = None, agent_id: str | None = None

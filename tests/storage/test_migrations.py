@@ -188,7 +188,7 @@ def test_version_7_keys_the_runs_of_a_version_6_file(tmp_path: Path) -> None:
             "FROM rollup_usage_days GROUP BY ALL ORDER BY ALL"
         ).fetchall()
     with duckdb.connect(str(path)) as con:
-        assert migrate(con) == [7]
+        assert migrate(con, target=7) == [7]
     with duckdb.connect(str(path), read_only=True) as con:
         after = con.execute(
             "SELECT tenant_id, organization_id, user_id, sum(api_requests) "
@@ -209,3 +209,36 @@ def test_version_7_keys_the_runs_of_a_version_6_file(tmp_path: Path) -> None:
         (2, "org-1", "u1", 1),
     ]
     assert keyed == keys
+
+
+def test_version_8_copies_the_ticket_events_of_a_version_7_file(tmp_path: Path) -> None:
+    """The MAU page reads tickets from their own table: a file's tickets from before it are
+    copied there, and only tickets."""
+    path = tmp_path / "seven.duckdb"
+    stored = [  # (tenant, event id, type, time, ticket id, url, subject, organization)
+        (1, "t1", "ticket", CREATED, "T-1", "https://x/1", "u1", "org-1"),
+        (2, "t2", "ticket", CREATED, "T-2", None, None, "org-2"),
+        (1, "m1", "bot_message", CREATED, None, None, "u1", "org-1"),
+    ]
+    with duckdb.connect(str(path)) as con:
+        assert migrate(con, target=7)[-1] == 7
+        con.execute("DELETE FROM pending_rebuilds")
+        for hash_, (tenant_id, event_id, type_, time, ticket, url, subject, org) in enumerate(
+            stored
+        ):
+            con.execute(
+                """
+                INSERT INTO events (tenant_id, id_hash, event_id, type, time, ticket_id, url,
+                                    subject, organization_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [tenant_id, hash_, event_id, type_, time, ticket, url, subject, org],
+            )
+    with duckdb.connect(str(path)) as con:
+        assert migrate(con) == [8]
+    with duckdb.connect(str(path), read_only=True) as con:
+        copied = con.execute(
+            "SELECT tenant_id, event_id, 'ticket', time, ticket_id, url, subject, "
+            "organization_id FROM ticket_events ORDER BY event_id"
+        ).fetchall()
+    assert copied == [row for row in stored if row[2] == "ticket"]

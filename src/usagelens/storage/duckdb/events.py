@@ -28,6 +28,7 @@ from usagelens.storage.duckdb.compaction import (
 )
 from usagelens.storage.duckdb.database import registered, utcnow
 from usagelens.storage.duckdb.directory import DirectoryStore
+from usagelens.storage.duckdb.migrations import TICKET_EVENT_FIELDS
 from usagelens.storage.duckdb.tenants import TenantStore
 from usagelens.storage.id_index import IdIndex
 
@@ -244,6 +245,8 @@ class EventStore(DirectoryStore, TenantStore):
                 if fresh:
                     new_events = pa.concat_tables(fresh)
                     self._insert(con, "events", new_events)
+                    tickets = new_events.filter(pc.equal(new_events["type"], "ticket"))
+                    self._insert(con, "ticket_events", tickets.select(TICKET_EVENT_FIELDS))
                     rollups = rollups_of(new_events, self._tenant_zone)
                     self._insert_rollups(con, rollups)
                     self._record_directory(con, new_events)

@@ -79,8 +79,8 @@ _USERS = f"""
 _TICKETS = """
     WITH month_tickets AS MATERIALIZED (
         SELECT ticket_id, coalesce(url, '') AS url, subject, organization_id, time, event_id
-        FROM events
-        WHERE tenant_id = $tenant AND type = 'ticket' AND time >= $start AND time < $end
+        FROM ticket_events
+        WHERE tenant_id = $tenant AND time >= $start AND time < $end
     )
     SELECT 'company', organization_id, count(*), {json_list} FROM month_tickets GROUP BY ALL
     UNION ALL

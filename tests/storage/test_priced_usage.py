@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from tests.rollup_reference import make_events
 from tests.storage.test_duckdb_backend import append
 from usagelens.analytics.costs import Row
-from usagelens.analytics.queries import PRICE_SCALE, PriceVersion, PricingOverflow
+from usagelens.analytics.queries import PRICE_SCALE, PricedUsage, PriceVersion, PricingOverflow
 from usagelens.analytics.service import Pricing, Range, keys_in_python
 from usagelens.pricing.ratecard import DEFAULT_RATE_CARD, PRICE_KEYS, RateCard, VoiceRounding
 from usagelens.storage.duckdb.backend import DuckDBBackend
@@ -61,6 +61,11 @@ def backend() -> Iterator[tuple[DuckDBBackend, int]]:
         assert _count(store, USAGE_DAYS.new) > 0
         yield store, tenant.tenant_id
         store.close()
+
+
+def _figures(priced: PricedUsage) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """A priced row's counts and costs in minor units (Python's rows give theirs exactly)."""
+    return priced.counts, priced.units
 
 
 def _card(rng: random.Random, currency: str, per_started: bool) -> RateCard:
@@ -102,11 +107,10 @@ def test_the_engine_prices_as_python_decimals_do(
     keys = store.priced_usage(
         tenant_id, engine, prices.minor_exponent, range_.start_date, range_.end_day
     )
-    found = {
-        (key.organization_id, key.user_id): Row.from_engine(key, prices.minor_exponent)
-        for key in keys
+    assert {(k.organization_id, k.user_id): _figures(k) for k in keys} == {
+        key: _figures(row.in_units(*key, [], prices.minor_exponent))
+        for key, row in expected.items()
     }
-    assert found == expected
 
     organizations = store.priced_usage(
         tenant_id,
@@ -124,9 +128,10 @@ def test_the_engine_prices_as_python_decimals_do(
         if user_id and directory[user_id] != organization_id:
             elsewhere.setdefault(organization_id, set()).add(user_id)
     assert elsewhere  # users have usage in several organizations: the lists are not all empty
-    assert {
-        o.organization_id: Row.from_engine(o, prices.minor_exponent) for o in organizations
-    } == summed
+    assert {o.organization_id: _figures(o) for o in organizations} == {
+        organization_id: _figures(row.in_units(organization_id, "", [], prices.minor_exponent))
+        for organization_id, row in summed.items()
+    }
     assert {
         o.organization_id: set(o.users_elsewhere) for o in organizations if o.users_elsewhere
     } == elsewhere
@@ -193,5 +198,7 @@ def test_a_figure_beyond_64_bits_is_priced_in_128(backend: tuple[DuckDBBackend, 
     assert 999999999999999999 * (1000000000001 * 100 // common) > 2**63
     expected = keys_in_python(store, tenant_id, prices, Range(None, None))
     keys = store.priced_usage(tenant_id, prices.for_engine, 2, None, None)
-    assert {(k.organization_id, k.user_id): Row.from_engine(k, 2) for k in keys} == expected
+    assert {(k.organization_id, k.user_id): _figures(k) for k in keys} == {
+        key: _figures(row.in_units(*key, [], 2)) for key, row in expected.items()
+    }
     assert expected[("o", "")].money.api_storage_cost == Decimal("1369863013.70")

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from usagelens.analytics.costs import Row
+from usagelens.analytics.costs import Figures, Row
 from usagelens.analytics.queries import (
     COUNTS,
     MONEY_FIELDS,
@@ -178,11 +178,11 @@ def priced_keys(
     prices: Pricing,
     range_: Range,
     organization_id: str | None = None,
-) -> dict[tuple[str, str], Row]:
-    """Each (organization, user) key's row: priced by the storage engine in exact integers, or in
-    Python decimals where a figure is too large for the engine's integers."""
+) -> list[PricedUsage]:
+    """Each (organization, user) key's figures: priced by the storage engine in exact integers,
+    or in Python decimals where a figure is too large for the engine's integers."""
     try:
-        priced = backend.priced_usage(
+        return backend.priced_usage(
             tenant_id,
             prices.for_engine,
             prices.minor_exponent,
@@ -191,11 +191,11 @@ def priced_keys(
             organization_id,
         )
     except PricingOverflow:
-        return keys_in_python(backend, tenant_id, prices, range_, organization_id)
-    return {
-        (key.organization_id, key.user_id): Row.from_engine(key, prices.minor_exponent)
-        for key in priced
-    }
+        in_python = keys_in_python(backend, tenant_id, prices, range_, organization_id)
+        return [
+            row.in_units(organization, user, [], prices.minor_exponent)
+            for (organization, user), row in in_python.items()
+        ]
 
 
 def _directory_organization(backend: Backend, tenant_id: int, user_id: str) -> str | None:
@@ -239,32 +239,31 @@ def _organizations_in_python(
     ]
 
 
-def _breakdown(row: Row) -> CostBreakdown:
-    q, m = row.quantities, row.money
+def _breakdown(row: Figures) -> CostBreakdown:
     return CostBreakdown(
-        messaging_cost=m.messaging_cost,
-        voice_cost=m.voice_cost,
-        api_request_cost=m.api_request_cost,
-        api_requests_count=q.api_requests,
-        api_storage_cost=m.api_storage_cost,
-        phone_rental_cost=m.phone_rental_cost,
-        phone_rental_count=q.phone_rentals,
-        phone_purchase_cost=m.phone_purchase_cost,
-        phone_purchase_count=q.phone_purchases,
-        kb_cost=m.kb_cost,
-        kb_count=q.kb_count,
-        kb_minutes=minutes(q.kb_minutes),
+        messaging_cost=row.cost("messaging_cost"),
+        voice_cost=row.cost("voice_cost"),
+        api_request_cost=row.cost("api_request_cost"),
+        api_requests_count=row.counts["api_requests"],
+        api_storage_cost=row.cost("api_storage_cost"),
+        phone_rental_cost=row.cost("phone_rental_cost"),
+        phone_rental_count=row.counts["phone_rentals"],
+        phone_purchase_cost=row.cost("phone_purchase_cost"),
+        phone_purchase_count=row.counts["phone_purchases"],
+        kb_cost=row.kb_cost,
+        kb_count=row.counts["kb_count"],
+        kb_minutes=minutes(row.kb_minutes),
     )
 
 
-def _organization_breakdown(row: Row) -> OrganizationCostBreakdown:
+def _organization_breakdown(row: Figures) -> OrganizationCostBreakdown:
     base = _breakdown(row)
     return OrganizationCostBreakdown(
         **{name: getattr(base, name) for name in base.__struct_fields__},
-        kb_monthly_cost=row.money.kb_monthly_cost,
-        kb_usage_cost=row.money.kb_usage_cost,
-        brand_registration_cost=row.money.brand_registration_cost,
-        brand_registration_count=row.quantities.brand_registrations,
+        kb_monthly_cost=row.cost("kb_monthly_cost"),
+        kb_usage_cost=row.cost("kb_usage_cost"),
+        brand_registration_cost=row.cost("brand_registration_cost"),
+        brand_registration_count=row.counts["brand_registrations"],
     )
 
 
@@ -285,7 +284,7 @@ class UserRows:
     range: Range
     organization_id: str
     organization_name: str
-    rows: list[tuple[str, str, Row]]  # (user_id, user_name, row), sorted as the page wants
+    rows: list[tuple[str, str, Figures]]  # (user_id, user_name, row), sorted as the page wants
 
 
 def _organization_name(backend: Backend, tenant_id: int, organization_id: str) -> str:
@@ -295,9 +294,11 @@ def _organization_name(backend: Backend, tenant_id: int, organization_id: str) -
     return found.name or organization_id
 
 
-def _sorted_users(rows: dict[str, Row], names: dict[str, str]) -> list[tuple[str, str, Row]]:
+def _sorted_users(
+    rows: dict[str, Figures], names: dict[str, str]
+) -> list[tuple[str, str, Figures]]:
     listed = [(user_id, names[user_id], row) for user_id, row in rows.items()]
-    listed.sort(key=lambda item: (-item[2].money.total_cost, item[1], item[0]))
+    listed.sort(key=lambda item: (-item[2].total_units, item[1], item[0]))
     return listed
 
 
@@ -314,15 +315,14 @@ def user_rows(
     organization_name = _organization_name(backend, tenant_id, organization_id)
     prices = pricing(backend, tenant_id)
     directory = {user.user_id: user for user in backend.list_users(tenant_id, organization_id)}
+    exponent = prices.minor_exponent
     rows = {
-        user_id: row
-        for (_, user_id), row in priced_keys(
-            backend, tenant_id, prices, day_range_, organization_id
-        ).items()
-        if user_id
+        key.user_id: Figures(key, exponent)
+        for key in priced_keys(backend, tenant_id, prices, day_range_, organization_id)
+        if key.user_id
     }
     for user_id in directory.keys() - rows.keys():
-        rows[user_id] = Row.zero(prices.minor_unit)
+        rows[user_id] = Figures(None, exponent)
     if any(user_id not in directory for user_id in rows):
         # Users with usage here whom the directory puts in another organization.
         directory = {user.user_id: user for user in backend.list_users(tenant_id)}
@@ -330,19 +330,21 @@ def user_rows(
     return UserRows(day_range_, organization_id, organization_name, _sorted_users(rows, names))
 
 
-def _user_analytics(user_id: str, name: str, row: Row) -> UserAnalytics:
-    q = row.quantities
+def _totals(counts: dict[str, int]) -> dict[str, int]:
+    """The totals every level of the answers reports, by their names there."""
+    return {f"total_{name}": counts[name] for name in _TOTALS}
+
+
+_TOTALS = ("sms_sent", "sms_received", "mms_sent", "mms_received", "voice_calls", "voice_seconds")
+
+
+def _user_analytics(user_id: str, name: str, row: Figures) -> UserAnalytics:
     return UserAnalytics(
         user_id=user_id,
         user_name=name,
-        total_sms_sent=q.sms_sent,
-        total_sms_received=q.sms_received,
-        total_mms_sent=q.mms_sent,
-        total_mms_received=q.mms_received,
-        total_voice_calls=q.voice_calls,
-        total_voice_seconds=q.voice_seconds,
+        **_totals(row.counts),
         cost_breakdown=_breakdown(row),
-        total_cost=row.money.total_cost,
+        total_cost=row.total_cost,
     )
 
 
@@ -365,8 +367,7 @@ class OrganizationRow:
     organization_name: str
     members: int  # its users in the directory
     elsewhere: list[str]  # its users with usage whom the directory puts elsewhere, or nowhere
-    row: Row
-    total_units: int  # its total cost in minor units, to sort by
+    row: Figures
 
     @property
     def users_count(self) -> int:
@@ -399,31 +400,22 @@ def organization_rows(
     listed = []
     for organization_id, name in _organization_ids(backend, tenant_id, members, priced).items():
         found = by_id.get(organization_id)
-        if found is None:
-            row, elsewhere, total = Row.zero(prices.minor_unit), [], 0
-        else:
-            row = Row.from_engine(found, prices.minor_exponent)
-            elsewhere, total = found.users_elsewhere, sum(found.units)
+        elsewhere = [] if found is None else found.users_elsewhere
+        row = Figures(found, prices.minor_exponent)
         count = members.get(organization_id, 0)
-        listed.append(OrganizationRow(organization_id, name, count, elsewhere, row, total))
-    listed.sort(key=lambda o: (-o.total_units, o.organization_name, o.organization_id))
+        listed.append(OrganizationRow(organization_id, name, count, elsewhere, row))
+    listed.sort(key=lambda o: (-o.row.total_units, o.organization_name, o.organization_id))
     return prices, listed
 
 
 def _organization_analytics(organization: OrganizationRow) -> OrganizationAnalytics:
-    q = organization.row.quantities
     return OrganizationAnalytics(
         organization_id=organization.organization_id,
         organization_name=organization.organization_name,
         users_count=organization.users_count,
-        total_sms_sent=q.sms_sent,
-        total_sms_received=q.sms_received,
-        total_mms_sent=q.mms_sent,
-        total_mms_received=q.mms_received,
-        total_voice_calls=q.voice_calls,
-        total_voice_seconds=q.voice_seconds,
+        **_totals(organization.row.counts),
         cost_breakdown=_organization_breakdown(organization.row),
-        total_cost=organization.row.money.total_cost,
+        total_cost=organization.row.total_cost,
     )
 
 
@@ -462,22 +454,16 @@ def overview_response(
         for user_id in organization.users_elsewhere
         if _directory_organization(backend, tenant_id, user_id) is None
     }
-    total = Row.from_engine(_summed(priced), prices.minor_exponent)
-    q = total.quantities
+    total = Figures(_summed(priced), prices.minor_exponent)
     return OverviewResponse(
         success=True,
         period=range_.period,
         currency=prices.currency,
         organizations_count=len(_organization_ids(backend, tenant_id, members, priced)),
         users_count=sum(members.values()) + len(outside),
-        total_sms_sent=q.sms_sent,
-        total_sms_received=q.sms_received,
-        total_mms_sent=q.mms_sent,
-        total_mms_received=q.mms_received,
-        total_voice_calls=q.voice_calls,
-        total_voice_seconds=q.voice_seconds,
+        **_totals(total.counts),
         cost_breakdown=_organization_breakdown(total),
-        total_cost=total.money.total_cost,
+        total_cost=total.total_cost,
     )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 
 from usagelens.mau.queries import MauCompany, MauMonth, MauMonthQuery, MauTickets, MauUser
-from usagelens.storage.duckdb.database import transaction
+from usagelens.storage.duckdb.database import registered, transaction
 from usagelens.storage.duckdb.directory import DirectoryStore
 
 # Per user of the month: bot messages summed over all rollup rows (additive partial sums), the
@@ -50,15 +50,17 @@ _TREND = """
     GROUP BY month
 """
 
-_COMPANIES = f"""
-    WITH {_ACTIVE}
+# Read once into Arrow and registered as `active` for the two queries below: at 100M events,
+# computing it in each took about 25 ms of the page's 190.
+_ACTIVE_USERS = f"WITH {_ACTIVE} SELECT user_id, organization_id, turns FROM active"
+
+_COMPANIES = """
     SELECT a.organization_id, coalesce(c.name, a.organization_id), count(*) AS active_users
     FROM active a LEFT JOIN company_names c ON c.organization_id = a.organization_id
     GROUP BY a.organization_id, c.name
 """
 
-_USERS = f"""
-    WITH {_ACTIVE}
+_USERS = """
     SELECT
         a.user_id,
         coalesce(u.name, a.user_id) AS end_user,
@@ -130,9 +132,13 @@ class MauStore(DirectoryStore):
         # Registered outside the transaction: a failed one could not even unregister them.
         with self._names_registered(self._cursor(), query.tenant_id), self._snapshot() as con:
             trend = timed(con, "trend", _TREND, {**month, "first": query.first_month})
-            companies = timed(con, "per_company", _COMPANIES, month)
-            page = {**month, "limit": query.limit + 1, "offset": query.offset}
-            users = timed(con, "per_user", _USERS, page)
+            started = time.perf_counter()
+            active = con.sql(_ACTIVE_USERS, params=month).to_arrow_table()
+            timings["active"] = (time.perf_counter() - started) * 1000
+            with registered(con, "active", active):
+                companies = timed(con, "per_company", _COMPANIES, {})
+                page = {"limit": query.limit + 1, "offset": query.offset}
+                users = timed(con, "per_user", _USERS, page)
             tickets_of = {
                 "tenant": query.tenant_id,
                 "start": query.utc_start,

@@ -261,8 +261,8 @@ class AnalyticsStore(Database):
             (component.numerator, f"n_{name}") for name, component in _COMPONENTS.items()
         ]
         if len(versions) == 1:
-            # A key is in the runs, the new rows or both: joined, not grouped again, which at
-            # 100M events costs a sixth of the answer.
+            # A key is in the runs, the new rows or both: joined, not grouped again (on the
+            # 100M file that grouping took 110 ms of the organizations query's 445).
             added = ", ".join(
                 f"coalesce(a.{name}, 0) + coalesce(b.{name}, 0) AS {name}" for name in QUANTITIES
             )

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from usagelens.analytics.costs import Figures, Row
@@ -239,27 +240,31 @@ def _organizations_in_python(
     ]
 
 
+def _breakdown_fields(row: Figures) -> dict[str, Any]:
+    """What a user's and an organization's cost breakdowns have in common, by field."""
+    return {
+        "messaging_cost": row.cost("messaging_cost"),
+        "voice_cost": row.cost("voice_cost"),
+        "api_request_cost": row.cost("api_request_cost"),
+        "api_requests_count": row.counts["api_requests"],
+        "api_storage_cost": row.cost("api_storage_cost"),
+        "phone_rental_cost": row.cost("phone_rental_cost"),
+        "phone_rental_count": row.counts["phone_rentals"],
+        "phone_purchase_cost": row.cost("phone_purchase_cost"),
+        "phone_purchase_count": row.counts["phone_purchases"],
+        "kb_cost": row.kb_cost,
+        "kb_count": row.counts["kb_count"],
+        "kb_minutes": minutes(row.kb_minutes),
+    }
+
+
 def _breakdown(row: Figures) -> CostBreakdown:
-    return CostBreakdown(
-        messaging_cost=row.cost("messaging_cost"),
-        voice_cost=row.cost("voice_cost"),
-        api_request_cost=row.cost("api_request_cost"),
-        api_requests_count=row.counts["api_requests"],
-        api_storage_cost=row.cost("api_storage_cost"),
-        phone_rental_cost=row.cost("phone_rental_cost"),
-        phone_rental_count=row.counts["phone_rentals"],
-        phone_purchase_cost=row.cost("phone_purchase_cost"),
-        phone_purchase_count=row.counts["phone_purchases"],
-        kb_cost=row.kb_cost,
-        kb_count=row.counts["kb_count"],
-        kb_minutes=minutes(row.kb_minutes),
-    )
+    return CostBreakdown(**_breakdown_fields(row))
 
 
 def _organization_breakdown(row: Figures) -> OrganizationCostBreakdown:
-    base = _breakdown(row)
     return OrganizationCostBreakdown(
-        **{name: getattr(base, name) for name in base.__struct_fields__},
+        **_breakdown_fields(row),
         kb_monthly_cost=row.cost("kb_monthly_cost"),
         kb_usage_cost=row.cost("kb_usage_cost"),
         brand_registration_cost=row.cost("brand_registration_cost"),

@@ -1,5 +1,6 @@
 """The `usagelens` command."""
 
+import gc
 from typing import Annotated
 
 import typer
@@ -42,7 +43,13 @@ def serve(
 
     from usagelens.app import create_app
 
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    server = create_app(settings)
+    # What exists now (modules, classes, functions: about 100,000 objects) lives as long as the
+    # process: kept out of the cycle collector's full collections, which otherwise pause
+    # whichever request they fall in (about 50 ms each serving the 100M benchmark's file).
+    gc.collect()
+    gc.freeze()
+    uvicorn.run(server, host=settings.host, port=settings.port, log_level="info")
 
 
 @app.command("rebuild")

@@ -51,8 +51,8 @@ def serve(
 def _spare_the_cycle_collector() -> None:
     """A request allocates thousands of short-lived objects. At Python's default threshold
     (700), young collections promoted them so often that, in the bench's query mix on its 100M
-    file, a full collection (about 100 ms, walking every live object) fell in one request of
-    nine. What exists before serving (modules, classes, functions: about 100,000 objects) lives
+    file, a full collection (about 120 ms, walking every live object) fell in one request of
+    twelve. What exists before serving (modules, classes, functions: about 100,000 objects) lives
     as long as the process, so it is frozen out of the walks, and the young generation is
     collected every 10,000 allocations: then one full collection (23 ms) in 220 requests."""
     gc.collect()

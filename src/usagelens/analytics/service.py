@@ -328,19 +328,20 @@ def user_rows(
     }
     for user_id in directory.keys() - rows.keys():
         rows[user_id] = Figures(None, exponent)
-    if any(user_id not in directory for user_id in rows):
-        # Users with usage here whom the directory puts in another organization.
-        directory = {user.user_id: user for user in backend.list_users(tenant_id)}
-    names = {user_id: user_name(directory.get(user_id), user_id) for user_id in rows}
+    names = {
+        # A user with usage here whom the directory puts elsewhere is looked up alone.
+        user_id: user_name(directory.get(user_id) or backend.get_user(tenant_id, user_id), user_id)
+        for user_id in rows
+    }
     return UserRows(day_range_, organization_id, organization_name, _sorted_users(rows, names))
+
+
+_TOTALS = ("sms_sent", "sms_received", "mms_sent", "mms_received", "voice_calls", "voice_seconds")
 
 
 def _totals(counts: dict[str, int]) -> dict[str, int]:
     """The totals every level of the answers reports, by their names there."""
     return {f"total_{name}": counts[name] for name in _TOTALS}
-
-
-_TOTALS = ("sms_sent", "sms_received", "mms_sent", "mms_received", "voice_calls", "voice_seconds")
 
 
 def _user_analytics(user_id: str, name: str, row: Figures) -> UserAnalytics:

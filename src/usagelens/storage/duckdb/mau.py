@@ -121,31 +121,32 @@ class MauStore(DirectoryStore):
         }
         timings: dict[str, float] = {}
 
-        def timed(
-            con: duckdb.DuckDBPyConnection, stage: str, sql: str, params: dict[str, Any]
-        ) -> list[tuple[Any, ...]]:
+        @contextmanager
+        def timed(stage: str) -> Iterator[None]:
             started = time.perf_counter()
-            rows = con.execute(sql, params).fetchall()
+            yield
             timings[stage] = (time.perf_counter() - started) * 1000
-            return rows
 
         # Registered outside the transaction: a failed one could not even unregister them.
         with self._names_registered(self._cursor(), query.tenant_id), self._snapshot() as con:
-            trend = timed(con, "trend", _TREND, {**month, "first": query.first_month})
-            started = time.perf_counter()
-            active = con.sql(_ACTIVE_USERS, params=month).to_arrow_table()
-            timings["active"] = (time.perf_counter() - started) * 1000
+            with timed("trend"):
+                trend = con.execute(_TREND, {**month, "first": query.first_month}).fetchall()
+            with timed("active"):
+                active = con.sql(_ACTIVE_USERS, params=month).to_arrow_table()
             with registered(con, "active", active):
-                companies = timed(con, "per_company", _COMPANIES, {})
+                with timed("per_company"):
+                    companies = con.execute(_COMPANIES).fetchall()
                 page = {"limit": query.limit + 1, "offset": query.offset}
-                users = timed(con, "per_user", _USERS, page)
+                with timed("per_user"):
+                    users = con.execute(_USERS, page).fetchall()
             tickets_of = {
                 "tenant": query.tenant_id,
                 "start": query.utc_start,
                 "end": query.utc_end,
                 "users": [row[0] for row in users],
             }
-            tickets = timed(con, "tickets", _TICKETS, tickets_of)
+            with timed("tickets"):
+                tickets = con.execute(_TICKETS, tickets_of).fetchall()
         found = {(kind, key): MauTickets(int(count), text) for kind, key, count, text in tickets}
         return MauMonth(
             trend={row[0]: int(row[1]) for row in trend},

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
 from tests.auth.test_oidc import Issuer
 from tests.directory.tokens import serve_with_tokens
 from tests.service import Server, cli, new_key
+from usagelens.demo.dataset import DEMO_TIMEZONE
 
 ENTRA_TID = str(uuid.uuid4())
 
@@ -94,6 +96,22 @@ def _entra_events() -> list[dict[str, Any]]:
     return events
 
 
+def _ticket_without_url() -> dict[str, Any]:
+    """A ticket on the 15th of the demo zone's previous month, the month the MAU tests browse.
+    The demo leaves 12% of its tickets without a URL, at random: about 20 tickets a month at
+    this scale, so one month in fifteen would have none to show as plain text."""
+    today = datetime.now(ZoneInfo(DEMO_TIMEZONE))
+    last_month = today.replace(day=1) - timedelta(days=1)
+    time = last_month.replace(day=15, hour=12, minute=0, second=0, microsecond=0)
+    return {
+        "id": "site-ticket-without-url",
+        "type": "ticket",
+        "time": time.isoformat(),
+        "subject": "usr_csv_plus",
+        "data": {"organization_id": "org_acme", "ticket_id": "TCK-NO-URL"},
+    }
+
+
 def build(folder: Path, issuer: Issuer) -> Site:
     db = folder / "usagelens.duckdb"
     cli("demo", "--days", "70", "--scale", "0.05", db=db)
@@ -110,6 +128,7 @@ def build(folder: Path, issuer: Issuer) -> Site:
         for user_id, name in AWKWARD_NAMES.items():
             body = {"name": name, "organization_id": "org_acme"}
             assert client.put(f"/v1/users/{user_id}", json=body, headers=demo).status_code == 200
+        assert client.post("/v1/events", json=[_ticket_without_url()], headers=demo).is_success
         entra = {"X-API-Key": entra_key}
         for org, body in (
             ("ent_root", {"name": "Entra Root"}),

@@ -1,5 +1,6 @@
 """The DuckDB file: one writer connection behind a lock, a read cursor per thread."""
 
+import os
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -16,6 +17,13 @@ from usagelens.storage.duckdb.migrations import migrate
 
 # A size DuckDB's `memory_limit` accepts; nothing else may reach its SET statement.
 MEMORY_SIZE = r"^[0-9]+(\.[0-9]+)?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$"
+# Reads the engine runs at once; more wait for one of them to end. DuckDB spreads each query
+# over every core already, so more at once add only their working memory: serving the bench's
+# 100M file at 16 concurrent requests, about 1 GB more.
+QUERY_SLOTS = 2 * (os.cpu_count() or 1)
+# What a cache release leaves to the cache and to queries in flight, above the memory in use
+# otherwise (see `Database.release_cache`).
+CACHE_HEADROOM_BYTES = 128 * 2**20
 
 
 def utcnow() -> datetime:
@@ -85,6 +93,9 @@ class Database:
         # Reentrant, so that work that must follow a commit can run before others may write.
         self._write_lock = threading.RLock()
         self._local = threading.local()
+        self._memory_lock = threading.Lock()
+        self._query_slots = threading.BoundedSemaphore(QUERY_SLOTS)
+        self._memory_limit: str | None = None  # None: DuckDB's default
         if not read_only:
             migrate(self._con)
 
@@ -92,7 +103,36 @@ class Database:
         """Cap the memory of the whole database instance (every cursor of this file)."""
         if not re.fullmatch(MEMORY_SIZE, size):
             raise ValueError(f"not a memory size: {size!r}")
-        self._con.execute(f"SET memory_limit = '{size}'")
+        with self._memory_lock:
+            self._con.execute(f"SET memory_limit = '{size}'")
+            self._memory_limit = size
+
+    def release_cache(self, con: duckdb.DuckDBPyConnection, headroom: int) -> None:
+        """Let DuckDB drop the table blocks it has cached beyond ``headroom`` bytes. It keeps
+        every block it reads until its memory limit is reached (80% of the machine's by
+        default), so a scan of a whole column, read once, would stay resident: loading the id
+        index of 100 million events left 1 GB of them. The only way to evict is to lower the
+        limit, so it is lowered for a few milliseconds to the memory in use otherwise plus
+        ``headroom`` (a query in flight may take that much more meanwhile), then put back.
+        When DuckDB cannot free that much (blocks that queries hold), it keeps the limit and
+        the release does what it could. The limit is left alone when there is nothing to drop."""
+        with self._memory_lock:
+            in_use, cached = con.execute(
+                "SELECT coalesce(sum(memory_usage_bytes) FILTER (WHERE tag <> 'BASE_TABLE'), 0),"
+                " coalesce(sum(memory_usage_bytes) FILTER (WHERE tag = 'BASE_TABLE'), 0)"
+                " FROM duckdb_memory()"
+            ).fetchall()[0]
+            if cached <= headroom:
+                return
+            try:
+                con.execute(f"SET memory_limit = '{int(in_use) + headroom}B'")
+            except duckdb.OutOfMemoryException:
+                pass
+            finally:
+                if self._memory_limit is None:
+                    con.execute("RESET memory_limit")
+                else:
+                    con.execute(f"SET memory_limit = '{self._memory_limit}'")
 
     def close(self) -> None:
         with self._write_lock:
@@ -113,8 +153,23 @@ class Database:
         with self._write_lock, transaction(self._con):
             yield self._con
 
+    @contextmanager
+    def _query_slot(self) -> Iterator[None]:
+        """One of the `QUERY_SLOTS` for the block, which may read several times (a thread
+        takes one slot however deeply its reads nest, so it can never wait for itself)."""
+        depth: int = getattr(self._local, "slot_depth", 0)
+        if depth == 0:
+            self._query_slots.acquire()
+        self._local.slot_depth = depth + 1
+        try:
+            yield
+        finally:
+            self._local.slot_depth = depth
+            if depth == 0:
+                self._query_slots.release()
+
     def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[tuple[Any, ...]]:
-        with busy_when_out_of_memory():
+        with self._query_slot(), busy_when_out_of_memory():
             return self._cursor().execute(sql, params).fetchall()
 
     @staticmethod

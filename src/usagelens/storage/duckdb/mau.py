@@ -128,7 +128,11 @@ class MauStore(DirectoryStore):
             timings[stage] = (time.perf_counter() - started) * 1000
 
         # Registered outside the transaction: a failed one could not even unregister them.
-        with self._names_registered(self._cursor(), query.tenant_id), self._snapshot() as con:
+        with (
+            self._query_slot(),
+            self._names_registered(self._cursor(), query.tenant_id),
+            self._snapshot() as con,
+        ):
             with timed("trend"):
                 trend = con.execute(_TREND, {**month, "first": query.first_month}).fetchall()
             with timed("active"):

@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 router = APIRouter(tags=["health"])
 
@@ -18,7 +19,8 @@ async def readyz(request: Request) -> JSONResponse:
     if not state.writer.alive:
         problems.append("the ingest writer is not running")
     try:
-        state.backend.list_tenants()
+        # Off the event loop: a read may wait for one of the engine's query slots.
+        await run_in_threadpool(state.backend.list_tenants)
     except Exception as error:  # any storage failure means "not ready", never a crash
         problems.append(f"storage does not answer: {error}")
     if problems:

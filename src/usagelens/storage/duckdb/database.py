@@ -26,6 +26,11 @@ QUERY_SLOTS = 2 * (os.cpu_count() or 1)
 CACHE_HEADROOM_BYTES = 128 * 2**20
 
 
+def _limit_statement(size: str | None) -> str:
+    """The statement that sets DuckDB's memory limit to ``size`` (None: its default)."""
+    return "RESET memory_limit" if size is None else f"SET memory_limit = '{size}'"
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -104,7 +109,7 @@ class Database:
         if not re.fullmatch(MEMORY_SIZE, size):
             raise ValueError(f"not a memory size: {size!r}")
         with self._memory_lock:
-            self._con.execute(f"SET memory_limit = '{size}'")
+            self._con.execute(_limit_statement(size))
             self._memory_limit = size
 
     def release_cache(self, con: duckdb.DuckDBPyConnection, headroom: int) -> None:
@@ -124,15 +129,9 @@ class Database:
             ).fetchall()[0]
             if cached <= headroom:
                 return
-            try:
+            with suppress(duckdb.OutOfMemoryException):  # the limit stays as it was
                 con.execute(f"SET memory_limit = '{int(in_use) + headroom}B'")
-            except duckdb.OutOfMemoryException:
-                pass
-            finally:
-                if self._memory_limit is None:
-                    con.execute("RESET memory_limit")
-                else:
-                    con.execute(f"SET memory_limit = '{self._memory_limit}'")
+            con.execute(_limit_statement(self._memory_limit))
 
     def close(self) -> None:
         with self._write_lock:

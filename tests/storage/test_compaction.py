@@ -11,7 +11,14 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from tests.rollup_reference import Event, distinct, expected_rollups, make_events, stored_rollups
+from tests.rollup_reference import (
+    Event,
+    distinct,
+    expected_rollups,
+    make_events,
+    stored_rollups,
+    usage_key_faults,
+)
 from usagelens.ingest.rows import build_batch
 from usagelens.ingest.schemas import decode_event
 from usagelens.storage.duckdb.backend import DuckDBBackend
@@ -68,6 +75,7 @@ def test_compactions_at_commits_keep_every_sum(tmp_path: Path) -> None:
         assert count(path, rollup.runs) > 0
         assert count(path, rollup.new) < CompactingEarly.compact_at_rows
     with duckdb.connect(str(path), read_only=True) as con:
+        assert usage_key_faults(con) == []
         assert stored_rollups(con, first) == expected_rollups(distinct(events).values(), TZ)
         theirs = [event for chunk in chunks for event in chunk[:100]]
         assert stored_rollups(con, second) == expected_rollups(

@@ -1,6 +1,6 @@
 """A write whose transaction fails stores nothing and leaves nothing behind in memory: the
-directory entries it would have created are created by the retry, even when another write
-committed in between."""
+directory entries and usage keys it would have created are created by the retry, even when
+another write committed in between."""
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -9,7 +9,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from tests.rollup_reference import Event, make_events
+from tests.rollup_reference import Event, make_events, usage_key_faults
 from usagelens.ingest.rows import build_batch
 from usagelens.ingest.schemas import decode_event
 from usagelens.storage.base import Checkpoint
@@ -43,3 +43,30 @@ def test_a_failed_write_leaves_the_directory_to_its_retry(tmp_path: Path) -> Non
         assert found.organization_id == "org-new"
     finally:
         store.close()
+
+
+def test_a_failed_write_leaves_the_usage_keys_to_its_retry(tmp_path: Path) -> None:
+    path = tmp_path / "u.duckdb"
+    store = DuckDBBackend(path)
+    try:
+        tenant = store.create_tenant("t", "UTC", 2, None).tenant_id
+        [other] = make_events(5, "e", 1)
+        newcomer: Event = {
+            "id": "e-new",
+            "type": "api_request",
+            "time": other["time"],
+            "subject": "usr-new",
+            "data": {"organization_id": "org-new", "count": 3},
+        }
+        unstorable = Checkpoint("fingerprint", "file.ndjson", 2**64, 1)  # as above
+        with pytest.raises(duckdb.Error):
+            store.append_events([batch(tenant, [newcomer])], unstorable)
+        store.append_events([batch(tenant, [other])])
+        store.append_events([batch(tenant, [newcomer])])
+    finally:
+        store.close()
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert usage_key_faults(con) == []
+        assert con.execute(
+            "SELECT api_requests FROM rollup_usage_days WHERE user_id = 'usr-new'"
+        ).fetchall() == [(3,)]

@@ -159,30 +159,38 @@ def test_a_file_from_a_newer_release_is_refused(tmp_path: Path) -> None:
         migrate(con)
 
 
+def insert_usage(
+    con: duckdb.DuckDBPyConnection, table: str, row: tuple[int, str, str, int], **more: int
+) -> None:
+    """A per-day usage row of (tenant, organization, user, API requests) on CREATED's day, its
+    other measures zero; ``more`` gives further columns (a usage_key)."""
+    zeros = ", ".join(f"0 AS {c}" for c in USAGE_COLUMNS if c != "api_requests")
+    extra = "".join(f", {value} AS {name}" for name, value in more.items())
+    con.execute(
+        f"""
+        INSERT INTO {table} BY NAME
+        SELECT ? AS tenant_id, ? AS day, ? AS organization_id, ? AS user_id,
+            ? AS api_requests, {zeros}{extra}
+        """,
+        [row[0], CREATED.date(), *row[1:]],
+    )
+
+
 def test_version_7_keys_the_runs_of_a_version_6_file(tmp_path: Path) -> None:
     """Runs written before usage keys existed get one key per (tenant, organization, user),
     and every sum read through the rollup's name is what it was."""
     path = tmp_path / "six.duckdb"
-    day = CREATED.date()
     rows = [  # (tenant, organization, user, api requests), two tenants sharing ids
         (1, "org-1", "u1", 3),
         (1, "org-1", "", 4),
         (1, "org-2", "u1", 5),
         (2, "org-1", "u1", 6),
     ]
-    zeros = ", ".join(f"0 AS {c}" for c in USAGE_COLUMNS if c != "api_requests")
     with duckdb.connect(str(path)) as con:
         assert migrate(con, target=6)[-1] == 6
         con.execute("DELETE FROM pending_rebuilds")  # the rollups below are the file's own
-        for tenant_id, organization_id, user_id, requests in rows:
-            con.execute(
-                f"""
-                INSERT INTO rollup_usage_days_runs BY NAME
-                SELECT ? AS tenant_id, ? AS day, ? AS organization_id, ? AS user_id,
-                    ? AS api_requests, {zeros}
-                """,
-                [tenant_id, day, organization_id, user_id, requests],
-            )
+        for row in rows:
+            insert_usage(con, "rollup_usage_days_runs", row)
         before = con.execute(
             "SELECT tenant_id, organization_id, user_id, sum(api_requests) "
             "FROM rollup_usage_days GROUP BY ALL ORDER BY ALL"
@@ -235,10 +243,74 @@ def test_version_8_copies_the_ticket_events_of_a_version_7_file(tmp_path: Path) 
                 [tenant_id, hash_, event_id, type_, time, ticket, url, subject, org],
             )
     with duckdb.connect(str(path)) as con:
-        assert migrate(con) == [8]
+        assert migrate(con, target=8) == [8]
     with duckdb.connect(str(path), read_only=True) as con:
         copied = con.execute(
             "SELECT tenant_id, event_id, 'ticket', time, ticket_id, url, subject, "
             "organization_id FROM ticket_events ORDER BY event_id"
         ).fetchall()
     assert copied == [row for row in stored if row[2] == "ticket"]
+
+
+def test_version_9_keys_the_new_rows_of_a_version_8_file(tmp_path: Path) -> None:
+    """New rows of a pair already keyed in the runs take its key; those of other pairs take
+    the next keys of their tenant; every sum read through the rollup's name is what it was."""
+    path = tmp_path / "eight.duckdb"
+    runs = [(1, "org-1", "u1", 3, 1), (1, "org-1", "u2", 4, 2), (2, "org-1", "u1", 5, 1)]
+    new = [  # (tenant, organization, user, api requests)
+        (1, "org-1", "u2", 6),  # keyed in the runs
+        (1, "org-2", "u9", 7),
+        (1, "org-0", "u8", 8),
+        (2, "org-1", "u1", 9),  # keyed in the runs, for tenant 2
+        (3, "org-1", "u1", 10),  # a tenant without keys so far
+    ]
+    with duckdb.connect(str(path)) as con:
+        assert migrate(con, target=8)[-1] == 8
+        con.execute("DELETE FROM pending_rebuilds")
+        for tenant_id, organization_id, user_id, requests, key in runs:
+            row = (tenant_id, organization_id, user_id, requests)
+            insert_usage(con, "rollup_usage_days_runs", row, usage_key=key)
+            con.execute(
+                "INSERT INTO usage_keys VALUES (?, ?, ?, ?)",
+                [tenant_id, key, organization_id, user_id],
+            )
+        for row in new:
+            insert_usage(con, "rollup_usage_days_new", row)
+        totals = "SELECT tenant_id, organization_id, user_id, sum(api_requests) "
+        totals += "FROM rollup_usage_days GROUP BY ALL ORDER BY ALL"
+        before = con.execute(totals).fetchall()
+    with duckdb.connect(str(path)) as con:
+        assert migrate(con) == [9]
+    with duckdb.connect(str(path), read_only=True) as con:
+        after = con.execute(totals).fetchall()
+        keys = con.execute(
+            "SELECT tenant_id, organization_id, user_id, usage_key FROM usage_keys ORDER BY ALL"
+        ).fetchall()
+        keyed = con.execute(
+            "SELECT tenant_id, organization_id, user_id, usage_key, api_requests "
+            "FROM rollup_usage_days_new ORDER BY ALL"
+        ).fetchall()
+    assert after == before
+    assert after == [
+        (1, "org-0", "u8", 8),
+        (1, "org-1", "u1", 3),
+        (1, "org-1", "u2", 4 + 6),
+        (1, "org-2", "u9", 7),
+        (2, "org-1", "u1", 5 + 9),
+        (3, "org-1", "u1", 10),
+    ]
+    assert keys == [
+        (1, "org-0", "u8", 3),  # after tenant 1's 2, in (organization, user) order
+        (1, "org-1", "u1", 1),
+        (1, "org-1", "u2", 2),
+        (1, "org-2", "u9", 4),
+        (2, "org-1", "u1", 1),
+        (3, "org-1", "u1", 1),
+    ]
+    assert keyed == [
+        (1, "org-0", "u8", 3, 8),
+        (1, "org-1", "u2", 2, 6),
+        (1, "org-2", "u9", 4, 7),
+        (2, "org-1", "u1", 1, 9),
+        (3, "org-1", "u1", 1, 10),
+    ]

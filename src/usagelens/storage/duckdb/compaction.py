@@ -26,7 +26,7 @@ class Rollup:
     name: str
     keys: tuple[str, ...]  # tenant, time, then the rest: the runs' sort order
     measures: tuple[str, ...]
-    keyed: bool = False  # its runs also hold the usage_key of (tenant, organization, user)
+    keyed: bool = False  # its rows also hold the usage_key of (tenant, organization, user)
 
     @property
     def new(self) -> str:
@@ -62,47 +62,19 @@ def new_rows(con: duckdb.DuckDBPyConnection, rollup: Rollup) -> int:
     return int(row[0])
 
 
-# The new rows' (organization, user) pairs of a tenant that have no usage_key yet get the next
-# ones: keys are never reused nor changed, so runs written before stay right.
-_NEW_USAGE_KEYS = """
-    INSERT INTO usage_keys
-    SELECT $tenant,
-        (coalesce((SELECT max(usage_key) FROM usage_keys WHERE tenant_id = $tenant), 0)
-            + row_number() OVER (ORDER BY organization_id, user_id))::INTEGER,
-        organization_id, user_id
-    FROM (
-        SELECT DISTINCT organization_id, user_id FROM rollup_usage_days_new
-        WHERE tenant_id = $tenant
-    ) n
-    WHERE NOT EXISTS (
-        SELECT 1 FROM usage_keys k WHERE k.tenant_id = $tenant
-            AND k.organization_id = n.organization_id AND k.user_id = n.user_id
-    )
-"""
-
-
 def compact(con: duckdb.DuckDBPyConnection, rollup: Rollup) -> None:
     """Move the rollup's new rows into a run of its own, one row per key, in key order: one
     tenant at a time, so that a first compaction of a large file sorts a tenant's rows, not
     the whole table, at once. Call inside a transaction: readers see the move whole."""
     keys = ", ".join(rollup.keys)
-    grouped = keys
-    source = rollup.new
-    if rollup.keyed:
-        grouped += ", usage_key"
-        source = f"""(
-            SELECT n.*, k.usage_key FROM {rollup.new} n
-            JOIN usage_keys k USING (tenant_id, organization_id, user_id)
-        )"""
+    grouped = f"{keys}, usage_key" if rollup.keyed else keys
     sums = ", ".join(f"sum({measure}) AS {measure}" for measure in rollup.measures)
     tenants = con.execute(f"SELECT DISTINCT tenant_id FROM {rollup.new} ORDER BY 1").fetchall()
     for (tenant_id,) in tenants:
-        if rollup.keyed:
-            con.execute(_NEW_USAGE_KEYS, {"tenant": tenant_id})
         con.execute(
             f"""
             INSERT INTO {rollup.runs} BY NAME
-            SELECT {grouped}, {sums} FROM {source} WHERE tenant_id = ?
+            SELECT {grouped}, {sums} FROM {rollup.new} WHERE tenant_id = ?
             GROUP BY {grouped} ORDER BY {keys}
             """,
             [tenant_id],

@@ -3,6 +3,7 @@
 import logging
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from usagelens.storage.duckdb.database import CACHE_HEADROOM_BYTES, registered, 
 from usagelens.storage.duckdb.directory import DirectoryStore
 from usagelens.storage.duckdb.migrations import TICKET_EVENT_FIELDS
 from usagelens.storage.duckdb.tenants import TenantStore
+from usagelens.storage.duckdb.usage_keys import UsageKeys
 from usagelens.storage.id_index import IdIndex
 
 log = logging.getLogger(__name__)
@@ -88,6 +90,7 @@ class EventStore(DirectoryStore, TenantStore):
         super().__init__(path, read_only)
         self._zones: dict[int, str] = {}  # a tenant's zone never changes
         self._new_rollup_rows = {rollup.name: 0 for rollup in ROLLUPS}
+        self._usage_keys = UsageKeys()
         if not read_only:
             if self._rows("SELECT count(*) FROM pending_rebuilds")[0][0]:
                 self.rebuild_rollups()
@@ -236,7 +239,11 @@ class EventStore(DirectoryStore, TenantStore):
         fresh: list[pa.Table] = []
         self._wait_for_index()
         with self._write_lock:
-            with self._forgetting_pending_on_failure(), self._transaction() as con:
+            with (
+                self._forgetting_pending_on_failure(),
+                self._keys_forgotten_on_failure(),
+                self._transaction() as con,
+            ):
                 keep = (
                     self._new_rows(con, pa.concat_tables(batches))
                     if batches
@@ -282,7 +289,17 @@ class EventStore(DirectoryStore, TenantStore):
 
     def _insert_rollups(self, con: duckdb.DuckDBPyConnection, rollups: Rollups) -> None:
         for rollup, rows in self._rollup_tables(rollups):
-            self._insert(con, rollup.new, rows)
+            keyed = self._usage_keys.keyed(con, rows) if rollup.keyed else rows
+            self._insert(con, rollup.new, keyed)
+
+    @contextmanager
+    def _keys_forgotten_on_failure(self) -> Iterator[None]:
+        try:
+            yield
+        except BaseException:
+            self._usage_keys.forget()
+            raise
+        self._usage_keys.committed()
 
     def _count_new_rows(self, rollups: Rollups) -> None:
         """After the commit of the rollups' rows: only committed rows count towards the next
@@ -340,10 +357,11 @@ class EventStore(DirectoryStore, TenantStore):
     def rebuild_rollups(self) -> None:
         """Recompute every rollup, and the names events carried, from the raw events, chunk by
         chunk (rollup sums are additive; the latest name wins when read)."""
-        with self._transaction() as con:
+        with self._write_lock, self._keys_forgotten_on_failure(), self._transaction() as con:
             tables = [table for r in ROLLUPS for table in (r.runs, r.new)]
             for table in (*tables, "usage_keys", "directory_names", "pending_rebuilds"):
                 con.execute(f"DELETE FROM {table}")
+            self._usage_keys.forget()
             reader = con.cursor().sql("SELECT * FROM events").to_arrow_reader(1_000_000)
             for batch in reader:
                 chunk = pa.Table.from_batches([batch])

@@ -56,6 +56,23 @@ def _in_runs(rollup: str, columns: str) -> tuple[str, ...]:
     )
 
 
+def _keyed(table: str, order: str = "") -> tuple[str, ...]:
+    """The per-day usage rows of ``table`` copied into a table of that name with the
+    usage_key of their (tenant, organization, user), which must all be in usage_keys."""
+    return (
+        f"ALTER TABLE {table} RENAME TO rollup_usage_days_unkeyed",
+        f"CREATE TABLE {table} ({_USAGE_DAYS_COLUMNS}, usage_key INTEGER NOT NULL)",
+        f"""
+        INSERT INTO {table} BY NAME
+        SELECT r.*, k.usage_key
+        FROM rollup_usage_days_unkeyed r
+            JOIN usage_keys k USING (tenant_id, organization_id, user_id)
+        {order}
+        """,
+        "DROP TABLE rollup_usage_days_unkeyed",
+    )
+
+
 # What the MAU page lists of a ticket, copied from its event at ingest.
 TICKET_EVENT_FIELDS = (
     "tenant_id",
@@ -296,20 +313,10 @@ MIGRATIONS += (
             FROM (SELECT DISTINCT tenant_id, organization_id, user_id FROM rollup_usage_days_runs)
             """,
             "DROP VIEW rollup_usage_days",
-            "ALTER TABLE rollup_usage_days_runs RENAME TO rollup_usage_days_unkeyed",
-            f"""
-            CREATE TABLE rollup_usage_days_runs (
-                {_USAGE_DAYS_COLUMNS}, usage_key INTEGER NOT NULL
-            )
-            """,
-            """
-            INSERT INTO rollup_usage_days_runs BY NAME
-            SELECT r.*, k.usage_key
-            FROM rollup_usage_days_unkeyed r
-                JOIN usage_keys k USING (tenant_id, organization_id, user_id)
-            ORDER BY r.tenant_id, r.day, r.organization_id, r.user_id
-            """,
-            "DROP TABLE rollup_usage_days_unkeyed",
+            *_keyed(
+                "rollup_usage_days_runs",
+                "ORDER BY r.tenant_id, r.day, r.organization_id, r.user_id",
+            ),
             """
             CREATE VIEW rollup_usage_days AS
             SELECT * EXCLUDE (usage_key) FROM rollup_usage_days_runs
@@ -330,6 +337,38 @@ MIGRATIONS += (
             INSERT INTO ticket_events
             SELECT {", ".join(TICKET_EVENT_FIELDS)} FROM events WHERE type = 'ticket'
             ORDER BY tenant_id, time
+            """,
+        ),
+    ),
+)
+
+MIGRATIONS += (
+    Migration(
+        9,
+        "new rows of the per-day usage rollup keyed at ingest, as its runs are: at 100M events, "
+        "the organizations query grouped 250,000 new rows by two strings in about 40% of its time",
+        (
+            """
+            INSERT INTO usage_keys
+            SELECT n.tenant_id,
+                (coalesce(top.usage_key, 0) + row_number() OVER (
+                    PARTITION BY n.tenant_id ORDER BY n.organization_id, n.user_id
+                ))::INTEGER,
+                n.organization_id, n.user_id
+            FROM (
+                SELECT DISTINCT tenant_id, organization_id, user_id FROM rollup_usage_days_new
+            ) n
+                ANTI JOIN usage_keys k USING (tenant_id, organization_id, user_id)
+                LEFT JOIN (
+                    SELECT tenant_id, max(usage_key) AS usage_key FROM usage_keys GROUP BY ALL
+                ) top USING (tenant_id)
+            """,
+            "DROP VIEW rollup_usage_days",
+            *_keyed("rollup_usage_days_new"),
+            """
+            CREATE VIEW rollup_usage_days AS
+            SELECT * EXCLUDE (usage_key) FROM rollup_usage_days_runs
+            UNION ALL SELECT * EXCLUDE (usage_key) FROM rollup_usage_days_new
             """,
         ),
     ),

@@ -1,0 +1,101 @@
+"""The usage key of each (organization, user) pair of a tenant, given to a commit's rows of the
+per-day usage rollup before they are stored: the organizations and per-user answers then group
+every row, new or compacted, by one integer.
+
+The writer keeps each tenant's keys in memory once it has read them (about 26 MB for the
+100,000 pairs of the bench's largest tenant at 100M events): looking the pairs of a commit up in
+the table took 26 ms a commit, and in Python 0.1 ms for 500 rows.
+"""
+
+from collections import defaultdict
+
+import duckdb
+import pyarrow as pa
+
+from usagelens.storage.duckdb.database import registered
+
+_Pairs = dict[str, dict[str, int]]  # organization -> user -> usage key
+_NONE: dict[str, int] = {}
+
+
+class UsageKeys:
+    """Keys given in a transaction are pending until it commits: only then may later
+    transactions count on them being stored."""
+
+    def __init__(self) -> None:
+        self._stored: dict[int, _Pairs] = {}
+        self._pending: dict[int, _Pairs] = defaultdict(dict)
+        self._next: dict[int, int] = {}
+
+    def keyed(self, con: duckdb.DuckDBPyConnection, rows: pa.Table) -> pa.Table:
+        """``rows`` (with tenant_id, organization_id and user_id) and their usage_key, after
+        storing in ``con``'s transaction the keys of the pairs that had none."""
+        tenants = rows.column("tenant_id").to_pylist()
+        organizations = rows.column("organization_id").to_pylist()
+        users = rows.column("user_id").to_pylist()
+        keys: list[int] = []
+        given: list[tuple[int, int, str, str]] = []
+        current = None
+        for tenant, organization, user in zip(tenants, organizations, users, strict=True):
+            if tenant != current:  # a tenant's maps looked up once per run of its rows
+                current, stored, pending = tenant, self._of(con, tenant), self._pending[tenant]
+            key = stored.get(organization, _NONE).get(user)
+            if key is None:
+                theirs = pending.setdefault(organization, {})
+                key = theirs.get(user)
+                if key is None:
+                    key = theirs[user] = self._next[tenant]
+                    self._next[tenant] += 1
+                    given.append((tenant, key, organization, user))
+            keys.append(key)
+        if given:
+            self._store(con, given)
+        return rows.append_column("usage_key", pa.array(keys, pa.int32()))
+
+    @staticmethod
+    def _store(con: duckdb.DuckDBPyConnection, given: list[tuple[int, int, str, str]]) -> None:
+        tenant_ids, usage_keys, organization_ids, user_ids = zip(*given, strict=True)
+        new_keys = pa.table(
+            {
+                "tenant_id": pa.array(tenant_ids, pa.int32()),
+                "usage_key": pa.array(usage_keys, pa.int32()),
+                "organization_id": pa.array(organization_ids, pa.string()),
+                "user_id": pa.array(user_ids, pa.string()),
+            }
+        )
+        with registered(con, "new_usage_keys", new_keys):
+            con.execute("INSERT INTO usage_keys BY NAME SELECT * FROM new_usage_keys")
+
+    def _of(self, con: duckdb.DuckDBPyConnection, tenant: int) -> _Pairs:
+        if tenant not in self._stored:
+            self._load(con, tenant)
+        return self._stored[tenant]
+
+    def _load(self, con: duckdb.DuckDBPyConnection, tenant: int) -> None:
+        pairs: _Pairs = {}
+        rows = con.execute(
+            "SELECT organization_id, user_id, usage_key FROM usage_keys WHERE tenant_id = ?",
+            [tenant],
+        ).fetchall()
+        top = 0
+        for organization, user, key in rows:
+            pairs.setdefault(organization, {})[user] = key
+            top = max(top, key)
+        self._stored[tenant] = pairs
+        self._next[tenant] = top + 1
+
+    def committed(self) -> None:
+        """The transaction that gave the pending keys committed: they are stored."""
+        for tenant, pairs in self._pending.items():
+            stored = self._stored[tenant]
+            for organization, users in pairs.items():
+                stored.setdefault(organization, {}).update(users)
+        self._pending.clear()
+
+    def forget(self) -> None:
+        """Read every key again when next needed: after a failed transaction (its keys were
+        never stored, and what it read may have been its own changes), or when a rebuild
+        deletes them all."""
+        self._stored.clear()
+        self._pending.clear()
+        self._next.clear()

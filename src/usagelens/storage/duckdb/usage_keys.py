@@ -2,9 +2,9 @@
 per-day usage rollup before they are stored: the organizations and per-user answers then group
 every row, new or compacted, by one integer.
 
-The writer keeps each tenant's keys in memory once it has read them (about 26 MB for the
-100,000 pairs of the bench's largest tenant at 100M events): looking the pairs of a commit up in
-the table took 26 ms a commit, and in Python 0.1 ms for 500 rows.
+The writer keeps each tenant's keys in memory once it has read them: at the bench's 100M events,
+12.5 MB for the 98,517 pairs of its largest tenant, 26.3 MB for the 209,079 of all eight
+(tracemalloc). Looking a commit's 500 pairs up in the table took 26 ms, in memory 0.1 ms.
 """
 
 from collections import defaultdict

@@ -116,3 +116,21 @@ def test_a_rebuild_leaves_one_ordered_run(tmp_path: Path) -> None:
         assert keys == sorted(set(keys))
     with duckdb.connect(str(path), read_only=True) as con:
         assert stored_rollups(con, tenant) == expected_rollups(distinct(events).values(), TZ)
+
+
+def test_usage_keys_hold_across_a_rebuild_and_a_reopen(tmp_path: Path) -> None:
+    """A rebuild gives every pair a key again, and the writer that made it, or a later one,
+    keys the rows of later commits with those: every per-day row's key names its pair."""
+    path = tmp_path / "u.duckdb"
+    events = make_events(19, "e", 600)
+    with opened(path) as store:
+        tenant = store.create_tenant("t", TZ, 2, None).tenant_id
+        store.append_events([batch(tenant, events[:300])])
+        store.rebuild_rollups()
+        store.append_events([batch(tenant, events[300:450])])
+    with opened(path) as store:
+        store.append_events([batch(tenant, events[450:])])
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert usage_key_faults(con) == []
+        assert count(path, "usage_keys") > 0
+        assert stored_rollups(con, tenant) == expected_rollups(distinct(events).values(), TZ)

@@ -346,7 +346,8 @@ MIGRATIONS += (
     Migration(
         9,
         "new rows of the per-day usage rollup keyed at ingest, as its runs are: at 100M events, "
-        "the organizations query grouped 250,000 new rows by two strings in about 40% of its time",
+        "its organizations query took 306-333 ms with 249,380 new rows grouped by two strings, "
+        "199-255 with them keyed",
         (
             """
             INSERT INTO usage_keys

@@ -289,8 +289,10 @@ class EventStore(DirectoryStore, TenantStore):
 
     def _insert_rollups(self, con: duckdb.DuckDBPyConnection, rollups: Rollups) -> None:
         for rollup, rows in self._rollup_tables(rollups):
-            keyed = self._usage_keys.keyed(con, rows) if rollup.keyed else rows
-            self._insert(con, rollup.new, keyed)
+            if rollup.keyed:
+                rows, given = self._usage_keys.keyed(con, rows)
+                self._insert(con, "usage_keys", given)
+            self._insert(con, rollup.new, rows)
 
     @contextmanager
     def _keys_forgotten_on_failure(self) -> Iterator[None]:

@@ -12,8 +12,6 @@ from collections import defaultdict
 import duckdb
 import pyarrow as pa
 
-from usagelens.storage.duckdb.database import registered
-
 _Pairs = dict[str, dict[str, int]]  # organization -> user -> usage key
 _NONE: dict[str, int] = {}
 
@@ -27,9 +25,9 @@ class UsageKeys:
         self._pending: dict[int, _Pairs] = defaultdict(dict)
         self._next: dict[int, int] = {}
 
-    def keyed(self, con: duckdb.DuckDBPyConnection, rows: pa.Table) -> pa.Table:
-        """``rows`` (with tenant_id, organization_id and user_id) and their usage_key, after
-        storing in ``con``'s transaction the keys of the pairs that had none."""
+    def keyed(self, con: duckdb.DuckDBPyConnection, rows: pa.Table) -> tuple[pa.Table, pa.Table]:
+        """``rows`` (with tenant_id, organization_id and user_id) and their usage_key; and the
+        keys given to pairs that had none, for the caller to store in ``con``'s transaction."""
         tenants = rows.column("tenant_id").to_pylist()
         organizations = rows.column("organization_id").to_pylist()
         users = rows.column("user_id").to_pylist()
@@ -48,23 +46,7 @@ class UsageKeys:
                     self._next[tenant] += 1
                     given.append((tenant, key, organization, user))
             keys.append(key)
-        if given:
-            self._store(con, given)
-        return rows.append_column("usage_key", pa.array(keys, pa.int32()))
-
-    @staticmethod
-    def _store(con: duckdb.DuckDBPyConnection, given: list[tuple[int, int, str, str]]) -> None:
-        tenant_ids, usage_keys, organization_ids, user_ids = zip(*given, strict=True)
-        new_keys = pa.table(
-            {
-                "tenant_id": pa.array(tenant_ids, pa.int32()),
-                "usage_key": pa.array(usage_keys, pa.int32()),
-                "organization_id": pa.array(organization_ids, pa.string()),
-                "user_id": pa.array(user_ids, pa.string()),
-            }
-        )
-        with registered(con, "new_usage_keys", new_keys):
-            con.execute("INSERT INTO usage_keys BY NAME SELECT * FROM new_usage_keys")
+        return rows.append_column("usage_key", pa.array(keys, pa.int32())), _table(given)
 
     def _of(self, con: duckdb.DuckDBPyConnection, tenant: int) -> _Pairs:
         if tenant not in self._stored:
@@ -99,3 +81,15 @@ class UsageKeys:
         self._stored.clear()
         self._pending.clear()
         self._next.clear()
+
+
+def _table(given: list[tuple[int, int, str, str]]) -> pa.Table:
+    columns = list(zip(*given, strict=True)) or [(), (), (), ()]
+    return pa.table(
+        {
+            "tenant_id": pa.array(columns[0], pa.int32()),
+            "usage_key": pa.array(columns[1], pa.int32()),
+            "organization_id": pa.array(columns[2], pa.string()),
+            "user_id": pa.array(columns[3], pa.string()),
+        }
+    )

@@ -198,11 +198,13 @@ def _nonzero(rows: dict[tuple[Any, ...], Measures]) -> dict[tuple[Any, ...], Mea
 
 
 def expected_rollups(events: Iterable[Event], tz: str) -> Rollups:
-    """The three rollups of the events, each counted once, aggregated by key in plain Python."""
+    """The three rollups of the events, each counted once, aggregated by key in plain Python,
+    and each user's bot messages per month over all organizations."""
     zone = ZoneInfo(tz)
     conversations: dict[tuple[Any, ...], Measures] = defaultdict(dict)
     usage: dict[tuple[Any, ...], Measures] = defaultdict(dict)
     months: dict[tuple[Any, ...], Measures] = defaultdict(dict)
+    user_totals: dict[tuple[Any, ...], Measures] = defaultdict(dict)
     for event in events:
         moment = _utc(event)
         data = event["data"]
@@ -216,16 +218,21 @@ def expected_rollups(events: Iterable[Event], tz: str) -> Rollups:
         if event["type"] in ("bot_message", "ticket"):
             local = moment.astimezone(zone)
             name = "bot_messages" if event["type"] == "bot_message" else "tickets"
-            _add(months[(date(local.year, local.month, 1), event["subject"], org)], {name: 1})
+            month = date(local.year, local.month, 1)
+            _add(months[(month, event["subject"], org)], {name: 1})
+            if name == "bot_messages":
+                _add(user_totals[(month, event["subject"])], {name: 1})
     return {
         "conversations": _nonzero(conversations),
         "usage": _nonzero(usage),
         "user_months": _nonzero(months),
+        "user_month_totals": _nonzero(user_totals),
     }
 
 
 def stored_rollups(con: duckdb.DuckDBPyConnection, tenant_id: int) -> Rollups:
-    """The rollup tables of one tenant, summed by key (rows are additive partial sums)."""
+    """The rollup tables of one tenant, summed by key (rows are additive partial sums), and the
+    users' month totals."""
 
     def read(table: str, keys: tuple[str, ...], measures: tuple[str, ...]) -> Any:
         sums = ", ".join(f"sum({name})" for name in measures)
@@ -251,6 +258,16 @@ def stored_rollups(con: duckdb.DuckDBPyConnection, tenant_id: int) -> Rollups:
             ("month", "user_id", "organization_id"),
             ("bot_messages", "tickets"),
         ),
+        # As the MAU trend reads them: the totals as of the last compaction, plus the new rows.
+        "user_month_totals": read(
+            """(
+                SELECT tenant_id, month, user_id, bot_messages FROM user_month_totals
+                UNION ALL
+                SELECT tenant_id, month, user_id, bot_messages FROM rollup_user_months_new
+            )""",
+            ("month", "user_id"),
+            ("bot_messages",),
+        ),
     }
 
 
@@ -272,6 +289,17 @@ def usage_key_faults(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
         GROUP BY ALL HAVING count(*) > 1
         UNION ALL
         SELECT 'key', tenant_id, usage_key, count(*)::VARCHAR, '' FROM usage_keys
+        GROUP BY ALL HAVING count(*) > 1
+        """
+    ).fetchall()
+
+
+def user_month_total_faults(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+    """(tenant, month, user) of the users' month totals held more than once: the MAU trend
+    counts their rows. None when kept."""
+    return con.execute(
+        """
+        SELECT tenant_id, month, user_id, count(*) FROM user_month_totals
         GROUP BY ALL HAVING count(*) > 1
         """
     ).fetchall()
@@ -305,5 +333,5 @@ def assert_stored_exactly(db: Path, events: dict[str, Event]) -> None:
     assert len(stored.ids) == len(set(stored.ids)), "an event id is stored more than once"
     assert sorted(stored.ids) == sorted(events)
     expected = expected_rollups(events.values(), TZ)
-    for table in ("conversations", "usage", "user_months"):
+    for table in ("conversations", "usage", "user_months", "user_month_totals"):
         assert stored.rollups[table] == expected[table], table

@@ -367,6 +367,43 @@ def test_names_and_emails_are_resolved_like_the_directory(service: Service) -> N
     ]
 
 
+def test_companies_are_ordered_by_users_then_name_by_code_point_then_id(service: Service) -> None:
+    tenant = service.new_tenant()  # N = 2
+    t = "2025-08-05T10:00:00Z"
+    names = {
+        "org-1": "Ärzte GmbH",
+        "org-2": "apex",
+        "org-3": 'Zeta "Q" \\ Co\n',
+        "org-4": "Beta",
+        "org-6": "Same",
+        "org-5": "Same",
+    }
+    events = [
+        *messages(2, t, "u-4b", "org-4", organization_name="Beta"),
+        ticket(t, "u-3", "org-3", "T-1", url="https://x.test/?a=1&b=\u00e9"),
+    ]
+    for org, name in names.items():
+        events += messages(2, t, f"u-{org}", org, organization_name=name)
+    ingest(tenant, events)
+
+    data = detail(tenant, month="2025-08", months=1)
+    # 'S' < 'Z' < 'a' < 'Ä' by code point; the two "Same" by id
+    assert [
+        (c["end_company_id"], c["company_name"], c["active_users"]) for c in data["per_company"]
+    ] == [
+        ("org-4", "Beta", 2),
+        ("org-5", "Same", 1),
+        ("org-6", "Same", 1),
+        ("org-3", 'Zeta "Q" \\ Co\n', 1),
+        ("org-2", "apex", 1),
+        ("org-1", "Ärzte GmbH", 1),
+    ]
+    zeta = data["per_company"][3]
+    assert zeta["tickets"] == [{"ticket_id": "T-1", "url": "https://x.test/?a=1&b=\u00e9"}]
+    assert zeta["tickets_raised"] == 1
+    assert data["tickets_raised"] == 1
+
+
 # --- the answer's shape -----------------------------------------------------------------------
 
 

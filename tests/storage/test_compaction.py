@@ -18,6 +18,7 @@ from tests.rollup_reference import (
     make_events,
     stored_rollups,
     usage_key_faults,
+    user_month_total_faults,
 )
 from usagelens.ingest.rows import build_batch
 from usagelens.ingest.schemas import decode_event
@@ -76,6 +77,8 @@ def test_compactions_at_commits_keep_every_sum(tmp_path: Path) -> None:
         assert count(path, rollup.new) < CompactingEarly.compact_at_rows
     with duckdb.connect(str(path), read_only=True) as con:
         assert usage_key_faults(con) == []
+        assert user_month_total_faults(con) == []
+        assert count(path, "user_month_totals") > 0
         assert stored_rollups(con, first) == expected_rollups(distinct(events).values(), TZ)
         theirs = [event for chunk in chunks for event in chunk[:100]]
         assert stored_rollups(con, second) == expected_rollups(
@@ -99,6 +102,7 @@ def test_the_open_compacts_what_is_due_into_one_ordered_run(tmp_path: Path) -> N
         assert count(path, f"{name}_new") == 0
         assert keys == sorted(set(keys))  # strictly increasing: one row per key, in order
     with duckdb.connect(str(path), read_only=True) as con:
+        assert user_month_total_faults(con) == []
         assert stored_rollups(con, tenant) == expected_rollups(distinct(events).values(), TZ)
 
 
@@ -115,6 +119,7 @@ def test_a_rebuild_leaves_one_ordered_run(tmp_path: Path) -> None:
         assert keys
         assert keys == sorted(set(keys))
     with duckdb.connect(str(path), read_only=True) as con:
+        assert user_month_total_faults(con) == []
         assert stored_rollups(con, tenant) == expected_rollups(distinct(events).values(), TZ)
 
 

@@ -1,7 +1,7 @@
 """Versioned migrations: a file from an older schema opens and is brought up to date, rows kept;
 reopening applies nothing; a file from a newer release is refused with a clear error."""
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -280,7 +280,7 @@ def test_version_9_keys_the_new_rows_of_a_version_8_file(tmp_path: Path) -> None
         totals += "FROM rollup_usage_days GROUP BY ALL ORDER BY ALL"
         before = con.execute(totals).fetchall()
     with duckdb.connect(str(path)) as con:
-        assert migrate(con) == [9]
+        assert migrate(con, target=9) == [9]
     with duckdb.connect(str(path), read_only=True) as con:
         after = con.execute(totals).fetchall()
         keys = con.execute(
@@ -313,4 +313,40 @@ def test_version_9_keys_the_new_rows_of_a_version_8_file(tmp_path: Path) -> None
         (1, "org-2", "u9", 4, 7),
         (2, "org-1", "u1", 1, 9),
         (3, "org-1", "u1", 1, 10),
+    ]
+
+
+def test_version_10_totals_each_users_month_over_the_runs_of_a_version_9_file(
+    tmp_path: Path,
+) -> None:
+    """One row per (tenant, month, user) with bot messages in the runs, summed over every run
+    row and organization; the new rows are left to the readers, and users with only tickets
+    have no row."""
+    path = tmp_path / "nine.duckdb"
+    oct1, nov1 = date(2025, 10, 1), date(2025, 11, 1)
+    runs = [  # (tenant, month, user, organization, bot messages, tickets)
+        (1, oct1, "u1", "org-a", 2, 0),
+        (1, oct1, "u1", "org-a", 3, 1),  # a second run's row of the same key
+        (1, oct1, "u1", "org-b", 4, 0),
+        (1, nov1, "u1", "org-a", 1, 0),
+        (1, oct1, "u2", "org-a", 0, 5),  # tickets only
+        (2, oct1, "u1", "org-a", 7, 0),
+    ]
+    with duckdb.connect(str(path)) as con:
+        assert migrate(con, target=9)[-1] == 9
+        con.execute("DELETE FROM pending_rebuilds")
+        for row in runs:
+            con.execute("INSERT INTO rollup_user_months_runs VALUES (?, ?, ?, ?, ?, ?)", row)
+        con.execute(
+            "INSERT INTO rollup_user_months_new VALUES (?, ?, ?, ?, ?, ?)",
+            (1, oct1, "u3", "org-a", 9, 0),
+        )
+    with duckdb.connect(str(path)) as con:
+        assert migrate(con) == [10]
+    with duckdb.connect(str(path), read_only=True) as con:
+        totals = con.execute("SELECT * FROM user_month_totals ORDER BY ALL").fetchall()
+    assert totals == [
+        (1, oct1, "u1", 2 + 3 + 4),
+        (1, nov1, "u1", 1),
+        (2, oct1, "u1", 7),
     ]

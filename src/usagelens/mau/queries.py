@@ -25,15 +25,6 @@ class MauMonthQuery:
 
 
 @dataclass(frozen=True)
-class MauCompany:
-    """An end company with at least one active user attributed to it in the month."""
-
-    organization_id: str
-    name: str
-    active_users: int
-
-
-@dataclass(frozen=True)
 class MauUser:
     """An active end user of the month, with the company they are attributed to."""
 
@@ -60,9 +51,12 @@ class MauMonth:
     """Everything the detail endpoint shows, read from one consistent snapshot."""
 
     trend: dict[date, int]  # active users per month that has any (others have none)
-    companies: list[MauCompany]
+    # The page's `per_company` array as JSON: every end company with at least one active user
+    # attributed to it, with its tickets of the month; by active users (descending), then name,
+    # then id.
+    companies_json: str
+    tickets_raised: int  # the month's tickets, of every company, listed or not
     users: list[MauUser]  # the page asked for, plus one more if there is one
-    company_tickets: dict[str, MauTickets]  # every company with tickets, listed or not
     user_tickets: dict[str, MauTickets]  # the users of ``users`` with tickets
     timings_ms: dict[str, float] = field(default_factory=dict)
 

@@ -211,19 +211,6 @@ def _assemble(found: MauMonth, month: Month, months: int, limit: int) -> dict[st
         {"active_users": found.trend.get(each.first_day, 0), "month": str(each)}
         for each in (month.plus(-back) for back in range(months - 1, -1, -1))
     ]
-    companies = sorted(found.companies, key=lambda c: (-c.active_users, c.name, c.organization_id))
-    per_company = []
-    for company in companies:
-        tickets = found.company_tickets.get(company.organization_id, _NO_TICKETS)
-        per_company.append(
-            {
-                "active_users": company.active_users,
-                "company_name": company.name,
-                "end_company_id": company.organization_id,
-                "tickets": msgspec.Raw(tickets.json),
-                "tickets_raised": tickets.count,
-            }
-        )
     per_user = []
     for user in found.users[:limit]:
         tickets = found.user_tickets.get(user.user_id, _NO_TICKETS)
@@ -241,7 +228,7 @@ def _assemble(found: MauMonth, month: Month, months: int, limit: int) -> dict[st
         )
     return {
         "monthly_active_users": trend,
-        "per_company": per_company,
+        "per_company": msgspec.Raw(found.companies_json),
         "per_user": per_user,
-        "tickets_raised": sum(t.count for t in found.company_tickets.values()),
+        "tickets_raised": found.tickets_raised,
     }

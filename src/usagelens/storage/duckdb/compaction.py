@@ -79,4 +79,26 @@ def compact(con: duckdb.DuckDBPyConnection, rollup: Rollup) -> None:
             """,
             [tenant_id],
         )
+    if rollup is USER_MONTHS:
+        _settle_user_month_totals(con)
     con.execute(f"DELETE FROM {rollup.new}")
+
+
+def _settle_user_month_totals(con: duckdb.DuckDBPyConnection) -> None:
+    """Sum again, over the runs, each user's bot messages of every (tenant, month) the new rows
+    of the per-user month rollup touch: once the runs hold those rows too, before they leave the
+    new rows. `user_month_totals` holds one row per (tenant, month, user) with any; the MAU trend
+    counts a month's active users from it and sums again only the users of the new rows."""
+    touched = "(tenant_id, month) IN (SELECT tenant_id, month FROM rollup_user_months_new)"
+    con.execute(f"DELETE FROM user_month_totals WHERE {touched}")
+    con.execute(
+        f"""
+        INSERT INTO user_month_totals BY NAME
+        SELECT tenant_id, month, user_id, sum(bot_messages) AS bot_messages
+        FROM rollup_user_months_runs
+        WHERE {touched}
+        GROUP BY tenant_id, month, user_id
+        HAVING sum(bot_messages) > 0
+        ORDER BY tenant_id, month, user_id
+        """
+    )

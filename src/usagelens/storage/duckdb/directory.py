@@ -142,8 +142,8 @@ class DirectoryStore(Database):
         # every commit whose events carry some, but reads between commits are many.
         self._organizations: TenantCache[tuple[Organization, ...]] = TenantCache()
         self._users: TenantCache[_Users] = TenantCache()
-        # The same names as Arrow tables, for queries to join.
-        self._name_tables: TenantCache[tuple[pa.Table, pa.Table]] = TenantCache()
+        # The organizations' names as an Arrow table, for queries to join.
+        self._company_names: TenantCache[pa.Table] = TenantCache()
 
     # writes ------------------------------------------------------------------------------
 
@@ -295,7 +295,7 @@ class DirectoryStore(Database):
     def directory_changed(self, tenant_id: int | None = None) -> None:
         """After a commit that changed the tenant's entities or their names (None: any
         tenant's): resolved names read before are stale from now."""
-        for cache in (self._organizations, self._users, self._name_tables):
+        for cache in (self._organizations, self._users, self._company_names):
             if tenant_id is None:
                 cache.all_changed()
             else:
@@ -347,21 +347,12 @@ class DirectoryStore(Database):
         every = self._organizations.get(tenant_id, read)
         return [o for o in every if organization_id in (None, o.organization_id)]
 
-    def name_tables(self, tenant_id: int) -> tuple[pa.Table, pa.Table]:
-        """The resolved names as tables: users (user_id, name, email) and organizations
-        (organization_id, name)."""
+    def company_names(self, tenant_id: int) -> pa.Table:
+        """The organizations' resolved names as a table (organization_id, name)."""
 
-        def read() -> tuple[pa.Table, pa.Table]:
-            users = self._users_of(tenant_id).every
+        def read() -> pa.Table:
             organizations = self.list_organizations(tenant_id)
-            user_names = pa.table(
-                {
-                    "user_id": pa.array([u[0] for u in users], pa.string()),
-                    "name": pa.array([u[1] for u in users], pa.string()),
-                    "email": pa.array([u[2] for u in users], pa.string()),
-                }
-            )
-            company_names = pa.table(
+            return pa.table(
                 {
                     "organization_id": pa.array(
                         [o.organization_id for o in organizations], pa.string()
@@ -369,9 +360,8 @@ class DirectoryStore(Database):
                     "name": pa.array([o.name for o in organizations], pa.string()),
                 }
             )
-            return user_names, company_names
 
-        return self._name_tables.get(tenant_id, read)
+        return self._company_names.get(tenant_id, read)
 
     def organization_parents(self, tenant_id: int) -> Mapping[str, str | None]:
         def read() -> Mapping[str, str | None]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import duckdb
 
-from usagelens.mau.queries import MauCompany, MauMonth, MauMonthQuery, MauTickets, MauUser
+from usagelens.mau.queries import MauMonth, MauMonthQuery, MauTickets, MauUser
 from usagelens.storage.duckdb.database import registered, transaction
 from usagelens.storage.duckdb.directory import DirectoryStore
 
@@ -36,62 +36,98 @@ _ACTIVE = """
     )
 """
 
-# Names as the directory API resolves them (an explicit value, else the latest one events
-# carried), from the directory's resolved names kept in memory: registered as `user_names`
-# (user_id, name, email) and `company_names` (organization_id, name) for each read.
+# Active users per month: counted from each user's total as of the last compaction, then
+# corrected for the users with rows since (the new rows): each counts again with those added.
 _TREND = """
-    SELECT month, count(*) FROM (
-        SELECT month, user_id
-        FROM rollup_user_months
+    WITH fresh AS (
+        SELECT month, user_id, sum(bot_messages) AS messages
+        FROM rollup_user_months_new
         WHERE tenant_id = $tenant AND month BETWEEN $first AND $month
         GROUP BY month, user_id
-        HAVING sum(bot_messages) >= $min
+    ),
+    counts AS (
+        SELECT month, count(*) AS users
+        FROM user_month_totals
+        WHERE tenant_id = $tenant AND month BETWEEN $first AND $month AND bot_messages >= $min
+        GROUP BY month
+        UNION ALL
+        SELECT
+            f.month,
+            sum(
+                (coalesce(s.bot_messages, 0) + f.messages >= $min)::INTEGER
+                - (coalesce(s.bot_messages, 0) >= $min)::INTEGER
+            )
+        FROM fresh f LEFT JOIN user_month_totals s
+            ON s.tenant_id = $tenant AND s.month BETWEEN $first AND $month
+            AND s.month = f.month AND s.user_id = f.user_id
+        GROUP BY f.month
     )
-    GROUP BY month
+    SELECT month, sum(users) FROM counts GROUP BY month HAVING sum(users) > 0
 """
 
 # Read once into Arrow and registered as `active` for the two queries below: at 100M events,
 # computing it in each took about 25 ms of the page's 190.
 _ACTIVE_USERS = f"WITH {_ACTIVE} SELECT user_id, organization_id, turns FROM active"
 
-_COMPANIES = """
-    SELECT a.organization_id, coalesce(c.name, a.organization_id), count(*) AS active_users
+# The users that can be on a page ending at row $last: every user with at least as many turns
+# as the $last-th most, with the name of their company. Ordering them by name as well is left to
+# Python, which holds the users' names: joining the month's active users (about 34,000 at 100M
+# events) with a table of every user's names (about 95,000) took about 20 ms a page.
+_PAGE_CANDIDATES = """
+    SELECT a.user_id, a.organization_id, coalesce(c.name, a.organization_id), a.turns
     FROM active a LEFT JOIN company_names c ON c.organization_id = a.organization_id
-    GROUP BY a.organization_id, c.name
+    WHERE a.turns >= (
+        SELECT coalesce(min(turns), 0)
+        FROM (SELECT turns FROM active ORDER BY turns DESC LIMIT $last)
+    )
 """
 
-_USERS = """
-    SELECT
-        a.user_id,
-        coalesce(u.name, a.user_id) AS end_user,
-        u.email,
-        a.organization_id,
-        coalesce(c.name, a.organization_id),
-        a.turns
-    FROM active a
-        LEFT JOIN user_names u ON u.user_id = a.user_id
-        LEFT JOIN company_names c ON c.organization_id = a.organization_id
-    ORDER BY a.turns DESC, end_user, a.user_id
-    LIMIT $limit OFFSET $offset
-"""
+_TICKET_LIST = (
+    "to_json(list({'ticket_id': ticket_id, 'url': url} ORDER BY time, ticket_id, event_id))"
+)
 
-# The month's tickets per company, and per user of the page, each list as the page's JSON array
-# of {ticket_id, url} in the order they were raised: built by the engine, tens of thousands of
-# tickets cost nothing in Python.
-_TICKETS = """
+# The page's companies and the month's tickets, built whole by the engine: at 100M events,
+# turning about 3,800 company rows into objects and back into JSON took about 25 ms of a 115 ms
+# page. One row without a subject: the month's ticket count and the page's `per_company` array
+# in its order, each company with its tickets; then a row per user of the page with tickets.
+# Ticket lists are the page's JSON arrays of {ticket_id, url} in the order they were raised.
+_COMPANIES_AND_TICKETS = f"""
     WITH month_tickets AS MATERIALIZED (
         SELECT ticket_id, coalesce(url, '') AS url, subject, organization_id, time, event_id
         FROM ticket_events
         WHERE tenant_id = $tenant AND time >= $start AND time < $end
+    ),
+    company_tickets AS (
+        SELECT organization_id, count(*) AS raised, {_TICKET_LIST} AS tickets
+        FROM month_tickets
+        GROUP BY organization_id
+    ),
+    companies AS (
+        SELECT a.organization_id, coalesce(c.name, a.organization_id) AS name,
+               count(*) AS active_users
+        FROM active a LEFT JOIN company_names c ON c.organization_id = a.organization_id
+        GROUP BY a.organization_id, c.name
     )
-    SELECT 'company', organization_id, count(*), {json_list} FROM month_tickets GROUP BY ALL
-    UNION ALL
-    SELECT 'user', subject, count(*), {json_list}
-    FROM month_tickets WHERE subject IN (SELECT unnest($users)) GROUP BY ALL
-""".format(
-    json_list="to_json(list({'ticket_id': ticket_id, 'url': url} "
-    "ORDER BY time, ticket_id, event_id))::VARCHAR"
-)
+    SELECT
+        NULL,
+        (SELECT coalesce(sum(raised), 0) FROM company_tickets),
+        coalesce('[' || string_agg(
+            json_object(
+                'active_users', c.active_users,
+                'company_name', c.name,
+                'end_company_id', c.organization_id,
+                'tickets', coalesce(t.tickets, '[]'::JSON),
+                'tickets_raised', coalesce(t.raised, 0)
+            )::VARCHAR,
+            ',' ORDER BY c.active_users DESC, c.name, c.organization_id
+        ) || ']', '[]')
+    FROM companies c LEFT JOIN company_tickets t ON t.organization_id = c.organization_id
+    UNION ALL (
+        SELECT subject, count(*), {_TICKET_LIST}::VARCHAR
+        FROM month_tickets WHERE subject IN (SELECT unnest($users))
+        GROUP BY subject
+    )
+"""
 
 
 class MauStore(DirectoryStore):
@@ -101,17 +137,6 @@ class MauStore(DirectoryStore):
         cursor = self._cursor()
         with transaction(cursor):
             yield cursor
-
-    @contextmanager
-    def _names_registered(self, con: duckdb.DuckDBPyConnection, tenant_id: int) -> Iterator[None]:
-        user_names, company_names = self.name_tables(tenant_id)
-        con.register("user_names", user_names)
-        con.register("company_names", company_names)
-        try:
-            yield
-        finally:
-            con.unregister("user_names")
-            con.unregister("company_names")
 
     def mau_month(self, query: MauMonthQuery) -> MauMonth:
         month: dict[str, Any] = {
@@ -127,10 +152,10 @@ class MauStore(DirectoryStore):
             yield
             timings[stage] = (time.perf_counter() - started) * 1000
 
-        # Registered outside the transaction: a failed one could not even unregister them.
+        # Registered outside the transaction: a failed one could not even unregister it.
         with (
             self._query_slot(),
-            self._names_registered(self._cursor(), query.tenant_id),
+            registered(self._cursor(), "company_names", self.company_names(query.tenant_id)),
             self._snapshot() as con,
         ):
             with timed("trend"):
@@ -138,28 +163,44 @@ class MauStore(DirectoryStore):
             with timed("active"):
                 active = con.sql(_ACTIVE_USERS, params=month).to_arrow_table()
             with registered(con, "active", active):
-                with timed("per_company"):
-                    companies = con.execute(_COMPANIES).fetchall()
-                page = {"limit": query.limit + 1, "offset": query.offset}
                 with timed("per_user"):
-                    users = con.execute(_USERS, page).fetchall()
-            tickets_of = {
-                "tenant": query.tenant_id,
-                "start": query.utc_start,
-                "end": query.utc_end,
-                "users": [row[0] for row in users],
-            }
-            with timed("tickets"):
-                tickets = con.execute(_TICKETS, tickets_of).fetchall()
-        found = {(kind, key): MauTickets(int(count), text) for kind, key, count, text in tickets}
+                    last = query.offset + query.limit + 1
+                    candidates = con.execute(_PAGE_CANDIDATES, {"last": last}).fetchall()
+                    users = self._page_of(query, candidates)
+                tickets_of = {
+                    "tenant": query.tenant_id,
+                    "start": query.utc_start,
+                    "end": query.utc_end,
+                    "users": [user.user_id for user in users],
+                }
+                with timed("per_company_and_tickets"):
+                    rows = con.execute(_COMPANIES_AND_TICKETS, tickets_of).fetchall()
+        user_tickets: dict[str, MauTickets] = {}
+        for subject, count, text in rows:
+            if subject is None:  # the companies' row
+                tickets_raised, companies = int(count), str(text)
+            else:
+                user_tickets[subject] = MauTickets(int(count), text)
         return MauMonth(
             trend={row[0]: int(row[1]) for row in trend},
-            companies=[MauCompany(row[0], row[1], int(row[2])) for row in companies],
-            users=[MauUser(row[0], row[1], row[2], row[3], row[4], int(row[5])) for row in users],
-            company_tickets={key: t for (kind, key), t in found.items() if kind == "company"},
-            user_tickets={key: t for (kind, key), t in found.items() if kind == "user"},
+            companies_json=companies,
+            tickets_raised=tickets_raised,
+            users=users,
+            user_tickets=user_tickets,
             timings_ms=timings,
         )
+
+    def _page_of(self, query: MauMonthQuery, candidates: list[tuple[Any, ...]]) -> list[MauUser]:
+        """The page's users (and the one after it, if any) among the candidates: named, then
+        ordered by turns (descending), name and id."""
+        known = self._users_of(query.tenant_id).by_id
+        users = []
+        for user_id, organization_id, company_name, turns in candidates:
+            _, name, email, _ = known.get(user_id) or (user_id, None, None, None)
+            named = user_id if name is None else name
+            users.append(MauUser(user_id, named, email, organization_id, company_name, int(turns)))
+        users.sort(key=lambda user: (-user.turns, user.name, user.user_id))
+        return users[query.offset : query.offset + query.limit + 1]
 
     def mau_trend(
         self, tenant_id: int, first_month: date, month: date, min_messages: int

@@ -17,6 +17,9 @@ class TenantStore(Database):
         super().__init__(path, read_only)
         # Tenants are never changed nor removed once created: every one found is kept.
         self._tenants: dict[int, Tenant] = {}
+        # Secrets never change once made; reading one from the file took the write lock, so a
+        # paginated read could wait for a commit.
+        self._secrets: dict[str, bytes] = {}
 
     def create_tenant(
         self, name: str, tz: str, mau_min_messages: int, entra_tenant_id: str | None
@@ -88,15 +91,20 @@ class TenantStore(Database):
 
     def service_secret(self, name: str) -> bytes:
         """A random secret of the service, made on first use and kept in the file."""
+        known = self._secrets.get(name)
+        if known is not None:
+            return known
         with self._write_lock:
             rows = self._rows("SELECT secret FROM service_secrets WHERE name = ?", [name])
             if rows:
-                return bytes(rows[0][0])
-            secret = secrets.token_bytes(32)
-            with self._transaction() as con:
-                con.execute(
-                    "INSERT INTO service_secrets VALUES (?, ?, ?)", [name, secret, utcnow()]
-                )
+                secret = bytes(rows[0][0])
+            else:
+                secret = secrets.token_bytes(32)
+                with self._transaction() as con:
+                    con.execute(
+                        "INSERT INTO service_secrets VALUES (?, ?, ?)", [name, secret, utcnow()]
+                    )
+            self._secrets[name] = secret
             return secret
 
     def revoke_key(self, key_id: str) -> bool:

@@ -199,12 +199,14 @@ def _nonzero(rows: dict[tuple[Any, ...], Measures]) -> dict[tuple[Any, ...], Mea
 
 def expected_rollups(events: Iterable[Event], tz: str) -> Rollups:
     """The three rollups of the events, each counted once, aggregated by key in plain Python,
-    and each user's bot messages per month over all organizations."""
+    each user's bot messages per month over all organizations, and conversations per (UTC hour,
+    organization)."""
     zone = ZoneInfo(tz)
     conversations: dict[tuple[Any, ...], Measures] = defaultdict(dict)
     usage: dict[tuple[Any, ...], Measures] = defaultdict(dict)
     months: dict[tuple[Any, ...], Measures] = defaultdict(dict)
     user_totals: dict[tuple[Any, ...], Measures] = defaultdict(dict)
+    hours: dict[tuple[Any, ...], Measures] = defaultdict(dict)
     for event in events:
         moment = _utc(event)
         data = event["data"]
@@ -212,6 +214,8 @@ def expected_rollups(events: Iterable[Event], tz: str) -> Rollups:
         if event["type"] == "conversation":
             key = (_bucket(moment), org, data["agent_id"], data["conversation_type"])
             _add(conversations[key], {"conversations": 1, "seconds": data["seconds"]})
+            hour = moment.replace(minute=0, second=0, microsecond=0, tzinfo=None)
+            _add(hours[(hour, org)], {"conversations": 1, "seconds": data["seconds"]})
             continue
         day = moment.astimezone(zone).date()
         _add(usage[(day, org, event.get("subject") or "")], _usage_of(event))
@@ -227,12 +231,13 @@ def expected_rollups(events: Iterable[Event], tz: str) -> Rollups:
         "usage": _nonzero(usage),
         "user_months": _nonzero(months),
         "user_month_totals": _nonzero(user_totals),
+        "organization_hours": _nonzero(hours),
     }
 
 
 def stored_rollups(con: duckdb.DuckDBPyConnection, tenant_id: int) -> Rollups:
-    """The rollup tables of one tenant, summed by key (rows are additive partial sums), and the
-    users' month totals."""
+    """The rollup tables of one tenant, summed by key (rows are additive partial sums), the
+    users' month totals and the organizations' hours."""
 
     def read(table: str, keys: tuple[str, ...], measures: tuple[str, ...]) -> Any:
         sums = ", ".join(f"sum({name})" for name in measures)
@@ -267,6 +272,20 @@ def stored_rollups(con: duckdb.DuckDBPyConnection, tenant_id: int) -> Rollups:
             )""",
             ("month", "user_id"),
             ("bot_messages",),
+        ),
+        # As hourly usage questions read them: the hours summed at compaction, plus the new
+        # 15-minute rows.
+        "organization_hours": read(
+            """(
+                SELECT tenant_id, bucket, organization_id, conversations, seconds
+                FROM rollup_organization_hours
+                UNION ALL
+                SELECT tenant_id, time_bucket(INTERVAL 1 HOUR, bucket) AS bucket,
+                    organization_id, conversations, seconds
+                FROM rollup_conversations_15m_new
+            )""",
+            ("bucket", "organization_id"),
+            ("conversations", "seconds"),
         ),
     }
 
@@ -333,5 +352,5 @@ def assert_stored_exactly(db: Path, events: dict[str, Event]) -> None:
     assert len(stored.ids) == len(set(stored.ids)), "an event id is stored more than once"
     assert sorted(stored.ids) == sorted(events)
     expected = expected_rollups(events.values(), TZ)
-    for table in ("conversations", "usage", "user_months", "user_month_totals"):
+    for table in expected:
         assert stored.rollups[table] == expected[table], table

@@ -342,11 +342,47 @@ def test_version_10_totals_each_users_month_over_the_runs_of_a_version_9_file(
             (1, oct1, "u3", "org-a", 9, 0),
         )
     with duckdb.connect(str(path)) as con:
-        assert migrate(con) == [10]
+        assert migrate(con, target=10) == [10]
     with duckdb.connect(str(path), read_only=True) as con:
         totals = con.execute("SELECT * FROM user_month_totals ORDER BY ALL").fetchall()
     assert totals == [
         (1, oct1, "u1", 2 + 3 + 4),
         (1, nov1, "u1", 1),
         (2, oct1, "u1", 7),
+    ]
+
+
+def test_version_11_sums_the_conversation_runs_per_hour_and_organization(tmp_path: Path) -> None:
+    """Every run row of the 15-minute rollup counted once in its hour (agents and types summed
+    together); the new rows are left to the readers."""
+    path = tmp_path / "ten.duckdb"
+    ten, eleven = datetime(2025, 3, 1, 10), datetime(2025, 3, 1, 11)
+    runs = [  # (tenant, 15-minute bucket, organization, agent, type, conversations, seconds)
+        (1, ten, "org-a", "agent-1", "chat", 2, 30),
+        (1, ten.replace(minute=45), "org-a", "agent-2", "voice", 1, 100),
+        (1, ten.replace(minute=45), "org-a", "agent-2", "voice", 3, 5),  # a second run's row
+        (1, ten.replace(minute=15), "org-b", "agent-1", "chat", 4, 0),
+        (1, eleven, "org-a", "agent-1", "chat", 5, 50),
+        (2, ten, "org-a", "agent-1", "chat", 6, 60),
+    ]
+    with duckdb.connect(str(path)) as con:
+        assert migrate(con, target=10)[-1] == 10
+        con.execute("DELETE FROM pending_rebuilds")
+        for row in runs:
+            con.execute(
+                "INSERT INTO rollup_conversations_15m_runs VALUES (?, ?, ?, ?, ?, ?, ?)", row
+            )
+        con.execute(
+            "INSERT INTO rollup_conversations_15m_new VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (1, ten, "org-a", "agent-1", "chat", 9, 9),
+        )
+    with duckdb.connect(str(path)) as con:
+        assert migrate(con) == [11]
+    with duckdb.connect(str(path), read_only=True) as con:
+        hours = con.execute("SELECT * FROM rollup_organization_hours ORDER BY ALL").fetchall()
+    assert hours == [
+        (1, ten, "org-a", 2 + 1 + 3, 30 + 100 + 5),
+        (1, ten, "org-b", 4, 0),
+        (1, eleven, "org-a", 5, 50),
+        (2, ten, "org-a", 6, 60),
     ]

@@ -79,9 +79,29 @@ def compact(con: duckdb.DuckDBPyConnection, rollup: Rollup) -> None:
             """,
             [tenant_id],
         )
+        if rollup is CONVERSATIONS_15M:
+            _sum_organization_hours(con, tenant_id)
     if rollup is USER_MONTHS:
         _settle_user_month_totals(con)
     con.execute(f"DELETE FROM {rollup.new}")
+
+
+def _sum_organization_hours(con: duckdb.DuckDBPyConnection, tenant_id: int) -> None:
+    """Append the tenant's new conversation rows, summed per (hour, organization), to
+    `rollup_organization_hours`: a run of its own, as additive as the 15-minute runs. Usage
+    questions in zones whose bucket boundaries are all on the hour, and without agent or type,
+    read it instead of the 15-minute runs (about a third of the rows at the bench's traffic)."""
+    con.execute(
+        """
+        INSERT INTO rollup_organization_hours BY NAME
+        SELECT tenant_id, time_bucket(INTERVAL 1 HOUR, bucket) AS bucket, organization_id,
+            sum(conversations) AS conversations, sum(seconds) AS seconds
+        FROM rollup_conversations_15m_new WHERE tenant_id = ?
+        GROUP BY ALL
+        ORDER BY ALL
+        """,
+        [tenant_id],
+    )
 
 
 def _settle_user_month_totals(con: duckdb.DuckDBPyConnection) -> None:

@@ -361,8 +361,8 @@ class EventStore(DirectoryStore, TenantStore):
         chunk (rollup sums are additive; the latest name wins when read)."""
         with self._write_lock, self._keys_forgotten_on_failure(), self._transaction() as con:
             tables = [table for r in ROLLUPS for table in (r.runs, r.new)]
-            derived = ("usage_keys", "user_month_totals", "directory_names", "pending_rebuilds")
-            for table in (*tables, *derived):
+            derived = ("rollup_organization_hours", "usage_keys", "user_month_totals")
+            for table in (*tables, *derived, "directory_names", "pending_rebuilds"):
                 con.execute(f"DELETE FROM {table}")
             self._usage_keys.forget()
             reader = con.cursor().sql("SELECT * FROM events").to_arrow_reader(1_000_000)

@@ -402,6 +402,34 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        11,
+        "conversations per (tenant, hour, organization), summed from the 15-minute rollup's "
+        "runs: at 100M events, the bench's usage by day of one account read 963,466 rows of "
+        "the 15-minute runs in 25 ms, 330,838 of these in 14",
+        (
+            """
+            CREATE TABLE rollup_organization_hours (
+                tenant_id INTEGER NOT NULL,
+                bucket TIMESTAMP NOT NULL,
+                organization_id VARCHAR NOT NULL,
+                conversations BIGINT NOT NULL,
+                seconds BIGINT NOT NULL
+            )
+            """,
+            """
+            INSERT INTO rollup_organization_hours
+            SELECT tenant_id, time_bucket(INTERVAL 1 HOUR, bucket), organization_id,
+                sum(conversations), sum(seconds)
+            FROM rollup_conversations_15m_runs
+            GROUP BY ALL
+            ORDER BY ALL
+            """,
+        ),
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

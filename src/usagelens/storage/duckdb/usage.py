@@ -1,5 +1,7 @@
-"""Usage over time from the DuckDB file: 15-minute rollups inside the range, raw events at its
-ragged edges, each mapped onto bucket boundaries the service computed."""
+"""Usage over time from the DuckDB file: rollups inside the range, raw events at its ragged
+edges, each mapped onto bucket boundaries the service computed. The rollup is the 15-minute one,
+or, when every bucket boundary is on the hour and no agent or type is asked for, the
+per-(hour, organization) runs with the 15-minute rollup's new rows."""
 
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
@@ -27,6 +29,17 @@ _COLUMN: dict[Dimension, str] = {
     "subaccount": "organization_id",
     "type": "conversation_type",
 }
+# What the per-(hour, organization) rollup keeps of the dimensions.
+_BY_HOUR = {"subaccount"}
+# The hours, and the 15-minute rows not yet compacted (the hours are summed from those
+# compacted), with the columns the questions read.
+_HOURS = """(
+    SELECT tenant_id, bucket, organization_id, conversations, seconds
+    FROM rollup_organization_hours
+    UNION ALL
+    SELECT tenant_id, bucket, organization_id, conversations, seconds
+    FROM rollup_conversations_15m_new
+)"""
 # What each dimension reports, once the rows are joined with the account's subaccounts.
 _KEY: dict[Dimension, str] = {
     "agent": "u.agent_id",
@@ -39,9 +52,15 @@ def _floor(moment: datetime, grid: timedelta = _SLOT) -> datetime:
     return moment - (moment - _EPOCH) % grid
 
 
-def _ceil(moment: datetime) -> datetime:
-    floored = _floor(moment)
-    return floored if floored == moment else floored + _SLOT
+def _ceil(moment: datetime, grid: timedelta = _SLOT) -> datetime:
+    floored = _floor(moment, grid)
+    return floored if floored == moment else floored + grid
+
+
+def _on_the_hour(bucket_starts: Sequence[datetime], start: datetime, end: datetime) -> bool:
+    """Whether every bucket boundary inside ``(start, end)`` is on the hour: in every zone but
+    those whose offsets have 30 or 45 minutes."""
+    return all(b == _floor(b, _HOUR) for b in bucket_starts if start < b < end)
 
 
 def _micros(span: timedelta) -> int:
@@ -76,8 +95,7 @@ class CellMap:
 
 @lru_cache(maxsize=256)  # dashboards ask the same questions again and again
 def cell_map(bucket_starts: tuple[datetime, ...], start: datetime, end: datetime) -> CellMap:
-    inside = [b for b in bucket_starts[1:] if start < b < end]
-    grid = _HOUR if all(b == _floor(b, _HOUR) for b in inside) else _SLOT
+    grid = _HOUR if _on_the_hour(bucket_starts, start, end) else _SLOT
     origin = _floor(start, grid)
     cells = -(-(end - origin) // grid)
     bucket_of_cell = [
@@ -114,9 +132,11 @@ class UsageStore(Database):
     ) -> dict[int, str]:
         if not bucket_starts or not subaccount_of or start >= end:
             return {}
-        # Whole 15-minute slots come from the rollup, the partial slots at the edges from
-        # the raw events, so a range may start and end anywhere and stay exact.
-        inner_start, inner_end = _ceil(start), _floor(end)
+        # Whole slots (of 15 minutes, or of an hour) come from a rollup, the partial slots at
+        # the edges from the raw events, so a range may start and end anywhere and stay exact.
+        hourly = set(dimensions) <= _BY_HOUR and _on_the_hour(bucket_starts, start, end)
+        grain = _HOUR if hourly else _SLOT
+        inner_start, inner_end = _ceil(start, grain), _floor(end, grain)
         if inner_start >= inner_end:
             inner_start = inner_end = end
         columns = [_COLUMN[d] for d in dimensions]
@@ -126,7 +146,9 @@ class UsageStore(Database):
             params["subaccounts"] = list(subaccount_of.values())
         parts: list[str] = []
         if inner_start < inner_end:
-            parts.append(self._rollup_part(bucket_starts, inner_start, inner_end, picked, params))
+            rollup = _HOURS if hourly else "rollup_conversations_15m"
+            part = self._rollup_part(bucket_starts, inner_start, inner_end, picked, params, rollup)
+            parts.append(part)
         edges = _edge_pieces(bucket_starts, start, inner_start)
         edges += _edge_pieces(bucket_starts, inner_end, end)
         parts += [self._edge_part(n, piece, picked, params) for n, piece in enumerate(edges)]
@@ -163,6 +185,7 @@ class UsageStore(Database):
         end: datetime,
         picked: str,
         params: dict[str, Any],
+        rollup: str,
     ) -> str:
         cells = cell_map(tuple(bucket_starts), start, end)
         params.update(
@@ -182,12 +205,12 @@ class UsageStore(Database):
             return f"""
                 SELECT $bucket_of_cell[({cell})::INTEGER + 1] AS idx{columns},
                        r.conversations, r.seconds
-                FROM rollup_conversations_15m r {where}
+                FROM {rollup} r {where}
             """
         params["run_first"], params["run_end"], params["run_bucket"] = cells.runs()
         return f"""
             SELECT m.idx{columns}, r.conversations, r.seconds
-            FROM rollup_conversations_15m r JOIN ({_CELL_RUNS}) m ON m.cell = {cell} {where}
+            FROM {rollup} r JOIN ({_CELL_RUNS}) m ON m.cell = {cell} {where}
         """
 
     @staticmethod

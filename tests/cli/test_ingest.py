@@ -143,8 +143,13 @@ def db(template: Path, tmp_path: Path) -> Path:
     return Path(shutil.copy(template, tmp_path / "usagelens.duckdb"))
 
 
+# Chunks decoded in this process, or by worker processes (a file of more than one chunk).
+WORKERS = pytest.mark.parametrize("workers", ["0", "2"])
+
+
+@WORKERS
 def test_ndjson_for_one_tenant_reports_new_and_duplicates_and_a_rerun_loads_nothing(
-    db: Path, tmp_path: Path
+    db: Path, tmp_path: Path, workers: str
 ) -> None:
     events = [event(i) for i in range(300)]
     events[7]["tenant"] = "a"  # naming the tenant the file is loaded for is fine
@@ -157,19 +162,24 @@ def test_ndjson_for_one_tenant_reports_new_and_duplicates_and_a_rerun_loads_noth
     path = write_ndjson(tmp_path / "events.ndjson", lines)
     stored = Stored(db)
 
-    assert report(ok("ingest", str(path), "--tenant", "a", db=db)) == (300, 20)
+    # Chunks of 50 lines: most re-sent events are in a later chunk than their first.
+    load = ("ingest", str(path), "--tenant", "a", "--chunk-events", "50", "--workers", workers)
+    assert report(ok(*load, db=db)) == (300, 20)
     ids = stored.ids("a")
     assert sorted(ids) == sorted(e["id"] for e in events)
     assert stored.ids("b") == []
     assert stored.sums("a") == expected_sums(lines)
 
-    new, _ = report(ok("ingest", str(path), "--tenant", "a", db=db))
+    new, _ = report(ok(*load, db=db))
     assert new == 0
     assert sorted(stored.ids("a")) == sorted(ids)
     assert stored.sums("a") == expected_sums(lines)
 
 
-def test_json_array_events_go_to_the_tenant_each_names(db: Path, tmp_path: Path) -> None:
+@WORKERS
+def test_json_array_events_go_to_the_tenant_each_names(
+    db: Path, tmp_path: Path, workers: str
+) -> None:
     events = [event(i, tenant="a" if i % 3 else "b") for i in range(90)]
     # Ids are unique per tenant: the same id in the other tenant is another event.
     events += [event(i, tenant="b", event_id=f"evt-{i}") for i in range(1, 90, 3)]
@@ -177,13 +187,14 @@ def test_json_array_events_go_to_the_tenant_each_names(db: Path, tmp_path: Path)
     path.write_bytes(json.dumps(events, indent=2).encode())
     stored = Stored(db)
 
-    assert report(ok("ingest", str(path), db=db)) == (len(events), 0)
+    load = ("ingest", str(path), "--chunk-events", "25", "--workers", workers)
+    assert report(ok(*load, db=db)) == (len(events), 0)
     for tenant in ("a", "b"):
         own = [e for e in events if e["tenant"] == tenant]
         assert sorted(stored.ids(tenant)) == sorted(e["id"] for e in own)
         assert stored.sums(tenant) == expected_sums(own, ZONES[tenant])
 
-    new, _ = report(ok("ingest", str(path), db=db))
+    new, _ = report(ok(*load, db=db))
     assert new == 0
     assert stored.total_events() == len(events)
 
@@ -212,8 +223,9 @@ def test_without_the_option_every_event_must_name_its_tenant(db: Path, tmp_path:
     assert Stored(db).total_events() == 0
 
 
+@WORKERS
 def test_an_invalid_line_keeps_the_chunks_before_it_and_the_fixed_file_loads_the_rest(
-    db: Path, tmp_path: Path
+    db: Path, tmp_path: Path, workers: str
 ) -> None:
     events = [event(i) for i in range(12_000)]
     bad_index = 11_499
@@ -225,7 +237,8 @@ def test_an_invalid_line_keeps_the_chunks_before_it_and_the_fixed_file_loads_the
     path = write_ndjson(tmp_path / "events.ndjson", lines)
     stored = Stored(db)
 
-    done = run("ingest", str(path), "--tenant", "a", "--chunk-events", "10000", db=db)
+    load = ("ingest", str(path), "--tenant", "a", "--chunk-events", "10000", "--workers", workers)
+    done = run(*load, db=db)
     assert done.returncode == 1
     assert f"line {bad_line}:" in done.stderr
     assert "data.count" in done.stderr
@@ -238,14 +251,14 @@ def test_an_invalid_line_keeps_the_chunks_before_it_and_the_fixed_file_loads_the
     assert int(before[1].replace(",", "")) == len(loaded)
 
     # Unfixed, a re-run resumes after the loaded chunks and names the same line again.
-    again = run("ingest", str(path), "--tenant", "a", "--chunk-events", "10000", db=db)
+    again = run(*load, db=db)
     assert again.returncode == 1
     assert f"line {bad_line}:" in again.stderr
     assert len(stored.ids("a")) == len(loaded)
 
     lines[bad_line - 1] = events[bad_index]
     write_ndjson(path, lines)
-    new, _ = report(ok("ingest", str(path), "--tenant", "a", db=db))
+    new, _ = report(ok(*load, db=db))
     assert new == len(events) - len(loaded)
     ids = stored.ids("a")
     assert len(ids) == len(set(ids)) == len(events)
@@ -263,7 +276,7 @@ def _kill_while_loading(db: Path, path: Path, settle: float) -> bool:
             "usagelens",
             "ingest",
             str(path),
-            *("--tenant", "a", "--chunk-events", "10000", "--db", str(db)),
+            *("--tenant", "a", "--chunk-events", "10000", "--workers", "2", "--db", str(db)),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -278,13 +291,45 @@ def _kill_while_loading(db: Path, path: Path, settle: float) -> bool:
             time.sleep(0.01)
         if process.poll() is not None:
             return False
+        workers = _children(process.pid)
+        assert workers, "the load has no worker processes to check"
         process.send_signal(signal.SIGKILL)
         process.wait()
+        _assert_they_end(workers)
         return True
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid``, from /proc."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _assert_they_end(pids: set[int]) -> None:
+    """Each of ``pids`` ends (or is a zombie nobody reaps) within 30 seconds."""
+    deadline = time.monotonic() + 30
+    alive = set(pids)
+    while alive and time.monotonic() < deadline:
+        for pid in list(alive):
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                state = "gone"
+            if state in ("gone", "Z", "X"):
+                alive.discard(pid)
+        time.sleep(0.05)
+    assert not alive, f"processes of the killed load still run: {sorted(alive)}"
 
 
 def test_a_killed_load_resumes_and_counts_nothing_twice(template: Path, tmp_path: Path) -> None:

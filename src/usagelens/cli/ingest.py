@@ -8,9 +8,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
 from usagelens.cli.options import DEFAULT_DB, DbOption, open_backend
-from usagelens.ingest.bulk import CHUNK_EVENTS, BulkInvalid, load_file
+from usagelens.ingest.bulk import CHUNK_EVENTS, BulkInvalid, default_workers, load_file
 from usagelens.ingest.errors import RejectedBody
-from usagelens.ingest.tenancy import bulk_tenant_resolver
 
 _MAX_SHOWN = 50
 
@@ -31,6 +30,16 @@ def ingest(
             help="Events per commit; a re-run after a crash loads the chunk that was in flight.",
         ),
     ] = CHUNK_EVENTS,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=0,
+            help="Processes that decode chunks while this one stores them "
+            "(default: one per core but one, at least 1; 0: decode here).",
+            show_default=False,
+        ),
+    ] = None,
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Load events from a file: same validation and dedupe as the API, resumable after a crash."""
@@ -61,9 +70,10 @@ def ingest(
                 report = load_file(
                     backend,
                     file,
-                    bulk_tenant_resolver(default, backend.tenant_by_name),
+                    default,
                     advance,
                     chunk_events,
+                    workers=default_workers() if workers is None else workers,
                 )
             except RejectedBody as rejected:
                 typer.echo(f"error: {rejected.message}", err=True)

@@ -7,11 +7,18 @@ chunk; anything re-read is recognised as duplicate by id, so nothing is ever cou
 
 import gc
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+import multiprocessing.connection
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from itertools import chain, islice
 from pathlib import Path
 from typing import TypeVar
 
@@ -21,8 +28,10 @@ import pyarrow as pa
 from usagelens.ingest.errors import InvalidEvents, RejectedBody
 from usagelens.ingest.parsing import decode_lines
 from usagelens.ingest.rows import parse_and_build
-from usagelens.ingest.schemas import RAW_LIST, AnyEvent
+from usagelens.ingest.schemas import RAW_LIST
+from usagelens.ingest.tenancy import bulk_tenant_resolver
 from usagelens.storage.base import Backend, Checkpoint
+from usagelens.tenants.models import Tenant
 
 # Each chunk is one commit: DuckDB's per-commit cost and the id checks per tenant are paid
 # once per chunk, so 100,000 events load about 1.5 times as fast as 10,000.
@@ -115,23 +124,37 @@ def _array_chunks(path: Path, start: int, size: int) -> Iterator[Chunk]:
         )
 
 
-def _prepared(
-    chunks: Iterator[Chunk],
-    first_index: int,
-    tenant_of: Callable[[AnyEvent], int | str],
-    max_future: timedelta,
-) -> Iterator[tuple[Chunk, int, pa.Table | InvalidEvents]]:
+@dataclass(frozen=True)
+class ChunkDecoder:
+    """Decodes, checks and lays out a chunk's events. It holds the tenants rather than the
+    backend, so that worker processes can run it: while a file loads, the loading process holds
+    the file, so no tenant can be created meanwhile."""
+
+    default: Tenant | None
+    tenants: Mapping[str, Tenant]
+    max_future: timedelta
+
+    def __call__(self, lines: Sequence[bytes | msgspec.Raw], first_index: int) -> pa.Table:
+        return parse_and_build(
+            partial(decode_lines, lines, first_index),
+            bulk_tenant_resolver(self.default, self.tenants.get),
+            datetime.now(UTC),
+            self.max_future,
+            first_index,
+        )
+
+
+_Prepared = tuple[Chunk, int, pa.Table | InvalidEvents]
+
+
+def _prepared_here(
+    chunks: Iterator[Chunk], first_index: int, decode: ChunkDecoder
+) -> Generator[_Prepared, None, None]:
     """Each chunk with the index of its first event, decoded and laid out, or why it can't be;
     nothing after the first invalid chunk."""
     for chunk in chunks:
         try:
-            table = parse_and_build(
-                partial(decode_lines, chunk.lines, first_index),
-                tenant_of,
-                datetime.now(UTC),
-                max_future,
-                first_index,
-            )
+            table = decode(chunk.lines, first_index)
         except InvalidEvents as invalid:
             yield chunk, first_index, invalid
             return
@@ -139,7 +162,7 @@ def _prepared(
         first_index += len(chunk.lines)
 
 
-def _one_ahead(items: Iterator[_Item]) -> Iterator[_Item]:
+def _one_ahead(items: Iterator[_Item]) -> Generator[_Item, None, None]:
     """Produce the next item on another thread while the caller handles this one: decoding
     holds the GIL, while DuckDB releases it as it stores the previous chunk."""
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -149,33 +172,107 @@ def _one_ahead(items: Iterator[_Item]) -> Iterator[_Item]:
             yield item
 
 
+def _prepared_in_workers(
+    chunks: Iterator[Chunk], first_index: int, decode: ChunkDecoder, workers: int
+) -> Generator[_Prepared, None, None]:
+    """As ``_prepared_here``, with chunks decoded by worker processes, in order, while this
+    process stores the ones before: decoding holds the GIL, so threads would take turns. Closing
+    it drops the chunks still queued."""
+    # Spawned, not forked: this process runs DuckDB's threads, which a fork would copy mid-step.
+    spawn = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(workers, mp_context=spawn, initializer=_exit_with_parent)
+    try:
+        for chunk, index, table in _submitted_ahead(pool, chunks, first_index, decode, workers):
+            try:
+                yield chunk, index, table.result()
+            except InvalidEvents as invalid:
+                yield chunk, index, invalid
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _exit_with_parent() -> None:
+    """In a worker: end when the loading process ends, even killed, rather than wait for chunks
+    that will never come."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_once_gone, args=(parent.sentinel,), daemon=True).start()
+
+
+def _exit_once_gone(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(1)
+
+
+def _submitted_ahead(
+    pool: ProcessPoolExecutor,
+    chunks: Iterator[Chunk],
+    first_index: int,
+    decode: ChunkDecoder,
+    ahead: int,
+) -> Iterator[tuple[Chunk, int, Future[pa.Table]]]:
+    """The chunks in order, each with its decoding under way, ``ahead`` more submitted beyond
+    the one given: enough to keep the workers busy, few enough to bound the memory."""
+    pending: deque[tuple[Chunk, int, Future[pa.Table]]] = deque()
+    for chunk in chunks:
+        lines = chunk.lines if isinstance(chunk.lines[0], bytes) else _plain(chunk.lines)
+        pending.append((chunk, first_index, pool.submit(decode, lines, first_index)))
+        first_index += len(chunk.lines)
+        if len(pending) > ahead:
+            yield pending.popleft()
+    yield from pending
+
+
+def _plain(items: Sequence[bytes | msgspec.Raw]) -> list[bytes]:
+    """JSON array items as bytes, which pickle (msgspec's raw items don't)."""
+    return [bytes(item) for item in items]
+
+
+def default_workers() -> int:
+    """The processes that decode while this one stores: one per core but the one it stores on
+    (on 2 cores, 2 workers loaded no faster than 1: storing is then the slower step)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cores or 1) - 1)
+
+
 def load_file(
     backend: Backend,
     path: Path,
-    tenant_of: Callable[[AnyEvent], int | str],
+    default_tenant: Tenant | None = None,
     on_chunk: Callable[[int, int], None] | None = None,
     chunk_events: int = CHUNK_EVENTS,
     max_future: timedelta = timedelta(minutes=5),
+    workers: int = 0,
 ) -> BulkReport:
-    """Load ``path``; ``on_chunk(position, events)`` reports progress after each commit."""
+    """Load ``path``, every event for ``default_tenant`` or for the tenant it names;
+    ``on_chunk(position, events)`` reports progress after each commit. With ``workers``, that
+    many processes decode the chunks, unless the file holds only one."""
     is_array = _is_json_array(path)
     file_print = fingerprint(path)
     saved = backend.checkpoint(file_print)
     start = saved.offset_bytes if saved else 0
     report = BulkReport(resumed_from=start, events_read=saved.events_seen if saved else 0)
     chunks = (_array_chunks if is_array else _ndjson_chunks)(path, start, chunk_events)
-    prepared = _prepared(chunks, report.events_read, tenant_of, max_future)
-    for chunk, first_index, table in _one_ahead(prepared):
-        if isinstance(table, InvalidEvents):
-            where = [_position(chunk, e.index - first_index, is_array) for e in table.errors]
-            raise BulkInvalid(table, where, report)
-        report.events_read += len(chunk.lines)
-        checkpoint = Checkpoint(file_print, str(path), chunk.end_offset, report.events_read)
-        (result,) = backend.append_events([table], checkpoint)
-        report.accepted += result.accepted
-        report.duplicates += result.duplicates
-        if on_chunk is not None:
-            on_chunk(chunk.end_offset, len(chunk.lines))
+    first_two = list(islice(chunks, 2))
+    chunks = chain(first_two, chunks)
+    tenants = {tenant.name: tenant for tenant in backend.list_tenants()}
+    decode = ChunkDecoder(default_tenant, tenants, max_future)
+    if workers and len(first_two) > 1:
+        prepared = _prepared_in_workers(chunks, report.events_read, decode, workers)
+    else:
+        prepared = _one_ahead(_prepared_here(chunks, report.events_read, decode))
+    with closing(prepared):  # an invalid chunk ends the load: its workers stop with it
+        for chunk, first_index, table in prepared:
+            if isinstance(table, InvalidEvents):
+                where = [_position(chunk, e.index - first_index, is_array) for e in table.errors]
+                raise BulkInvalid(table, where, report)
+            report.events_read += len(chunk.lines)
+            checkpoint = Checkpoint(file_print, str(path), chunk.end_offset, report.events_read)
+            (result,) = backend.append_events([table], checkpoint)
+            report.accepted += result.accepted
+            report.duplicates += result.duplicates
+            if on_chunk is not None:
+                on_chunk(chunk.end_offset, len(chunk.lines))
     return report
 
 

@@ -23,6 +23,10 @@ class RejectedBody(Exception):
         self.status = status
         self.message = message
 
+    def __reduce__(self) -> tuple[type["RejectedBody"], tuple[int, str]]:
+        # Raised in a bulk load's worker process, it is pickled back to the parent.
+        return RejectedBody, (self.status, self.message)
+
 
 class InvalidEvents(Exception):
     """One or more events are invalid; the whole request is rejected and nothing is stored."""
@@ -38,3 +42,8 @@ class InvalidEvents(Exception):
         self.valid = valid  # the well-formed events of the request, with their indexes
         bad = len({e.index for e in self.errors})
         super().__init__(f"{bad} of {total} events are invalid; nothing was stored")
+
+    def __reduce__(self) -> tuple[type["InvalidEvents"], tuple[list[EventError], int]]:
+        # Raised in a bulk load's worker process, it is pickled back to the parent, which reports
+        # the errors: the well-formed events stay behind.
+        return InvalidEvents, (self.errors, self.total)

@@ -303,15 +303,20 @@ def _kill_while_loading(db: Path, path: Path, settle: float) -> bool:
             process.wait()
 
 
+def _stat(stat: Path) -> list[str] | None:
+    """The fields of a /proc/PID/stat file after the command's name, or None once it ended."""
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
 def _children(pid: int) -> set[int]:
     """The processes whose parent is ``pid``, from /proc."""
     found = set()
     for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # ended meanwhile
-            continue
-        if int(fields[1]) == pid:
+        fields = _stat(stat)
+        if fields is not None and int(fields[1]) == pid:
             found.add(int(stat.parent.name))
     return found
 
@@ -322,11 +327,8 @@ def _assert_they_end(pids: set[int]) -> None:
     alive = set(pids)
     while alive and time.monotonic() < deadline:
         for pid in list(alive):
-            try:
-                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-            except OSError:
-                state = "gone"
-            if state in ("gone", "Z", "X"):
+            fields = _stat(Path(f"/proc/{pid}/stat"))
+            if fields is None or fields[0] in ("Z", "X"):
                 alive.discard(pid)
         time.sleep(0.05)
     assert not alive, f"processes of the killed load still run: {sorted(alive)}"

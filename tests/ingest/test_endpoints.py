@@ -843,6 +843,21 @@ def test_operator_key_needs_a_known_tenant_on_every_event(service: Service) -> N
     assert_nothing_stored(tenant, [event("ok-0"), event("ok-3", "sms")])
 
 
+def test_operator_key_may_name_a_tenant_once_it_is_created(service: Service) -> None:
+    # The server keeps the tenants it has found by name; one it did not find is looked up again.
+    name = f"later-{uuid.uuid4().hex[:8]}"
+    batch = [event("e1", tenant=name), event("e2", "sms", tenant=name)]
+    response = service.admin.post("/v1/events", json=batch)
+    unknown = f"unknown tenant {name!r}"
+    assert_rejected(response, 2, 2, [(0, "tenant", unknown), (1, "tenant", unknown)])
+    created = service.admin.post(
+        "/v1/admin/tenants", json={"name": name, "tz": "UTC", "mau_min_messages": 2}
+    )
+    assert created.status_code == 201, created.text
+    assert_counts(service.admin.post("/v1/events", json=batch), 2, 0)
+    assert_counts(service.admin.post("/v1/events", json=batch), 0, 2)
+
+
 def test_operator_key_with_one_event_and_no_tenant_is_422(service: Service) -> None:
     response = service.admin.post("/v1/events", json=event("e1"))
     assert_rejected(response, 1, 1, [(0, "tenant", None)])

@@ -93,13 +93,24 @@ def _pricing(seed: int, currency: str, versions: int) -> Pricing:
     currency=st.sampled_from(sorted(EXPONENTS)),
     versions=st.integers(0, 3),
     bounded=st.booleans(),
+    first=st.integers(0, 30),
+    days=st.integers(1, 30),
 )
 def test_the_engine_prices_as_python_decimals_do(
-    backend: tuple[DuckDBBackend, int], seed: int, currency: str, versions: int, bounded: bool
+    backend: tuple[DuckDBBackend, int],
+    seed: int,
+    currency: str,
+    versions: int,
+    bounded: bool,
+    first: int,
+    days: int,
 ) -> None:
+    """Bounded ranges start and end on any day of March, before, across or after the days
+    where rate card versions start; one organization alone is priced as its part of all."""
     store, tenant_id = backend
     prices = _pricing(seed, currency, versions)
-    range_ = Range(date(2024, 3, 5), date(2024, 3, 25)) if bounded else Range(None, None)
+    start = date(2024, 3, 1) + timedelta(days=first)
+    range_ = Range(start, start + timedelta(days=days - 1)) if bounded else Range(None, None)
     expected = keys_in_python(store, tenant_id, prices, range_)
     assert expected  # the events fall in the range: the comparison is not empty
 
@@ -110,6 +121,14 @@ def test_the_engine_prices_as_python_decimals_do(
     assert {(k.organization_id, k.user_id): _figures(k) for k in keys} == {
         key: _figures(row.in_units(*key, [], prices.minor_exponent))
         for key, row in expected.items()
+    }
+    of_one = store.priced_usage(
+        tenant_id, engine, prices.minor_exponent, range_.start_date, range_.end_day, "org-b"
+    )
+    assert {(k.organization_id, k.user_id): _figures(k) for k in of_one} == {
+        key: _figures(row.in_units(*key, [], prices.minor_exponent))
+        for key, row in expected.items()
+        if key[0] == "org-b"
     }
 
     organizations = store.priced_usage(
@@ -202,3 +221,33 @@ def test_a_figure_beyond_64_bits_is_priced_in_128(backend: tuple[DuckDBBackend, 
         key: _figures(row.in_units(*key, [], 2)) for key, row in expected.items()
     }
     assert expected[("o", "")].money.api_storage_cost == Decimal("1369863013.70")
+
+
+def test_ranges_beyond_the_runs_or_the_new_rows(tmp_path: Path) -> None:
+    """The runs hold the first ten days of March and the new rows its last twelve: ranges
+    over both, over either alone and over neither are priced as Python prices them, though a
+    table without rows of the range is left out of the query."""
+    store = CompactingAtEveryCommit(tmp_path / "apart.duckdb")
+    tenant_id = store.create_tenant("apart", "America/New_York", 2, None).tenant_id
+    rng = random.Random(3)
+    events = make_events(3, "e", 1200)
+    for n, event in enumerate(events):
+        first_day = 1 if n < 600 else 20
+        moment = MARCH + timedelta(days=first_day - 1, seconds=rng.randrange(10 * 86400))
+        event["time"] = moment.isoformat()
+    append(store, tenant_id, events[:600])
+    store.compact_at_rows = 10**9
+    append(store, tenant_id, events[600:])
+    assert _count(store, USAGE_DAYS.new) > 0
+    prices = _pricing(4, "USD", 1)
+    for first, last in [(1, 31), (5, 25), (12, 18), (21, 31), (1, 9), (4, 29)]:
+        range_ = Range(date(2024, 3, first), date(2024, 3, last))
+        expected = keys_in_python(store, tenant_id, prices, range_)
+        keys = store.priced_usage(
+            tenant_id, prices.for_engine, 2, range_.start_date, range_.end_day
+        )
+        assert {(k.organization_id, k.user_id): _figures(k) for k in keys} == {
+            key: _figures(row.in_units(*key, [], 2)) for key, row in expected.items()
+        }, (first, last)
+        assert bool(keys) == ((first, last) != (12, 18))
+    store.close()

@@ -147,6 +147,13 @@ class Database:
         return cursor
 
     @contextmanager
+    def _snapshot(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """This thread's read cursor inside a transaction: one snapshot for several reads."""
+        cursor = self._cursor()
+        with transaction(cursor):
+            yield cursor
+
+    @contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The single writer's transaction: every write of the process goes through it."""
         with self._write_lock, transaction(self._con):

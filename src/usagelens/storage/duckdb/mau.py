@@ -7,10 +7,8 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-import duckdb
-
 from usagelens.mau.queries import MauMonth, MauMonthQuery, MauTickets, MauUser
-from usagelens.storage.duckdb.database import registered, transaction
+from usagelens.storage.duckdb.database import registered
 from usagelens.storage.duckdb.directory import DirectoryStore
 
 # Per user of the month: bot messages summed over all rollup rows (additive partial sums), the
@@ -131,13 +129,6 @@ _COMPANIES_AND_TICKETS = f"""
 
 
 class MauStore(DirectoryStore):
-    @contextmanager
-    def _snapshot(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """This thread's read cursor inside a transaction: one snapshot for several reads."""
-        cursor = self._cursor()
-        with transaction(cursor):
-            yield cursor
-
     def mau_month(self, query: MauMonthQuery) -> MauMonth:
         month: dict[str, Any] = {
             "tenant": query.tenant_id,

@@ -53,6 +53,29 @@ def test_repeats_in_one_commit_count_once_even_when_hashes_collide(store: DuckDB
     assert stored_ids(store, tenant) == sorted(event["id"] for event in events)
 
 
+def test_one_tenants_ids_are_not_stored_for_another_in_the_same_commit(
+    store: DuckDBBackend,
+) -> None:
+    """Both tenants' candidates are confirmed in one query: an id stored for one tenant is new
+    for the other, even when every hash collides and both send it in the same commit."""
+    first = store.create_tenant("first", "UTC", 2, None).tenant_id
+    second = store.create_tenant("second", "UTC", 2, None).tenant_id
+    events = make_events(seed=15, prefix="s", count=8)
+    shared, own, fresh = events[:3], events[3:4], events[4:]
+    assert store.append_events(
+        [with_hash(table_of(first, shared), 42), with_hash(table_of(second, own), 42)]
+    ) == [AppendResult(3, 0), AppendResult(1, 0)]
+    results = store.append_events(
+        [
+            with_hash(table_of(first, [*shared[:2], *fresh[:2]]), 42),
+            with_hash(table_of(second, [*shared[:2], *own, *fresh[2:]]), 42),
+        ]
+    )
+    assert results == [AppendResult(2, 2), AppendResult(4, 1)]
+    assert stored_ids(store, first) == sorted(e["id"] for e in [*shared, *fresh[:2]])
+    assert stored_ids(store, second) == sorted(e["id"] for e in [*shared[:2], *own, *fresh[2:]])
+
+
 def test_retries_far_apart_in_time_are_all_found(store: DuckDBBackend) -> None:
     tenant = store.create_tenant("t", "UTC", 2, None).tenant_id
     rng = random.Random(13)

@@ -377,7 +377,7 @@ def test_version_11_sums_the_conversation_runs_per_hour_and_organization(tmp_pat
             (1, ten, "org-a", "agent-1", "chat", 9, 9),
         )
     with duckdb.connect(str(path)) as con:
-        assert migrate(con) == [11]
+        assert migrate(con, target=11) == [11]
     with duckdb.connect(str(path), read_only=True) as con:
         hours = con.execute("SELECT * FROM rollup_organization_hours ORDER BY ALL").fetchall()
     assert hours == [

@@ -72,6 +72,16 @@ def _by_tenant(
         yield int(tenant), all_hashes[tenant_ids == tenant]
 
 
+def stored_shape(events: pa.Table) -> pa.Table:
+    """A batch as event_rows holds it: a packed id's text is left out (its form, hash and high
+    half give it back)."""
+    position = events.schema.get_field_index("event_id")
+    kept = pc.if_else(
+        pc.is_null(events["id_form"]), events["event_id"], pa.scalar(None, pa.string())
+    )
+    return events.remove_column(position).append_column("id_text", kept)
+
+
 def repeated(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.bool_]:
     """Which values occur more than once."""
     order = np.argsort(values, kind="stable")
@@ -122,11 +132,13 @@ class EventStore(DirectoryStore, TenantStore):
             # transaction, so that the scan sees exactly the rows counted.
             cursor.begin()
             counts = cursor.execute(
-                "SELECT tenant_id, count(*) FROM events GROUP BY tenant_id"
+                "SELECT tenant_id, count(*) FROM event_rows GROUP BY tenant_id"
             ).fetchall()
             hashes = {int(t): np.empty(int(n), dtype=np.uint64) for t, n in counts}
             filled = dict.fromkeys(hashes, 0)
-            reader = cursor.sql("SELECT tenant_id, id_hash FROM events").to_arrow_reader(1_000_000)
+            reader = cursor.sql("SELECT tenant_id, id_hash FROM event_rows").to_arrow_reader(
+                1_000_000
+            )
             for number, batch in enumerate(reader, 1):
                 for tenant, theirs in _by_tenant(batch.column(0), batch.column(1)):
                     hashes[tenant][filled[tenant] : filled[tenant] + theirs.size] = theirs
@@ -192,11 +204,17 @@ class EventStore(DirectoryStore, TenantStore):
                 conditions.append(f"e.time BETWEEN $first{number} AND $last{number}")
                 params[f"first{number}"], params[f"last{number}"] = first, last
             within = f"WHERE {' OR '.join(conditions)}"
+        # A packed id (see storage.event_ids) matches by its hash and high half, which give
+        # its low half; an id kept as text by its text.
         rows = con.execute(
             f"""
-            SELECT e.tenant_id, e.event_id FROM events e SEMI JOIN candidates c
+            SELECT e.tenant_id,
+                event_id_text(e.id_text, e.id_form, e.id_high, e.id_hash, e.time)
+            FROM event_rows e SEMI JOIN candidates c
                 ON e.tenant_id = c.tenant_id AND e.id_hash = c.id_hash
-                AND e.event_id = c.event_id
+                AND e.id_form IS NOT DISTINCT FROM c.id_form
+                AND (e.id_text = c.event_id
+                     OR event_id_high(e.id_high, e.time) = event_id_high(c.id_high, c.time))
             {within}
             """,
             params,
@@ -218,7 +236,9 @@ class EventStore(DirectoryStore, TenantStore):
         )
         if maybe.size:
             taken = pa.array(maybe)
-            candidates = batches.take(taken).select(["tenant_id", "id_hash", "event_id", "time"])
+            candidates = batches.take(taken).select(
+                ["tenant_id", "id_hash", "id_form", "id_high", "event_id", "time"]
+            )
             stored = self._stored_ids(con, candidates)
             keep[maybe] = [
                 (int(tenant), event_id) not in stored
@@ -268,7 +288,7 @@ class EventStore(DirectoryStore, TenantStore):
                 rollups = None
                 if fresh:
                     new_events = pa.concat_tables(fresh)
-                    self._insert(con, "events", new_events)
+                    self._insert(con, "event_rows", stored_shape(new_events))
                     tickets = new_events.filter(pc.equal(new_events["type"], "ticket"))
                     self._insert(con, "ticket_events", tickets.select(TICKET_EVENT_FIELDS))
                     rollups = rollups_of(new_events, self._tenant_zone)
@@ -373,7 +393,12 @@ class EventStore(DirectoryStore, TenantStore):
             for table in (*tables, *derived, "directory_names", "pending_rebuilds"):
                 con.execute(f"DELETE FROM {table}")
             self._usage_keys.forget()
-            reader = con.cursor().sql("SELECT * FROM events").to_arrow_reader(1_000_000)
+            # Without the ids: no rollup needs them, and reading their text back costs.
+            reader = (
+                con.cursor()
+                .sql("SELECT * EXCLUDE (id_hash, id_form, id_high, id_text) FROM event_rows")
+                .to_arrow_reader(1_000_000)
+            )
             for batch in reader:
                 chunk = pa.Table.from_batches([batch])
                 self._insert_rollups(con, rollups_of(chunk, self._tenant_zone))
@@ -386,7 +411,7 @@ class EventStore(DirectoryStore, TenantStore):
 
     def count_events(self, tenant_id: int | None = None) -> int:
         rows = self._rows(
-            "SELECT count(*) FROM events WHERE $tenant IS NULL OR tenant_id = $tenant",
+            "SELECT count(*) FROM event_rows WHERE $tenant IS NULL OR tenant_id = $tenant",
             {"tenant": tenant_id},
         )
         return int(rows[0][0])

@@ -9,6 +9,17 @@ from dataclasses import dataclass
 
 import duckdb
 
+from usagelens.storage.event_ids import (
+    CROCKFORD,
+    SQL_MACROS,
+    SQL_MILLIS,
+    TIME_SHIFT,
+    ULID,
+    ULID_PATTERN,
+    UUID,
+    UUID_PATTERN,
+)
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -72,6 +83,33 @@ def _keyed(table: str, order: str = "") -> tuple[str, ...]:
         "DROP TABLE rollup_usage_days_unkeyed",
     )
 
+
+# The raw events' columns after their id (version 1 laid them out; version 12 kept them).
+_EVENT_COLUMNS_AFTER_ID = """
+    type VARCHAR NOT NULL,
+    time TIMESTAMP NOT NULL,
+    subject VARCHAR,
+    organization_id VARCHAR NOT NULL,
+    agent_id VARCHAR,
+    conversation_type VARCHAR,
+    direction VARCHAR,
+    channel VARCHAR,
+    phone_number VARCHAR,
+    brand_id VARCHAR,
+    kb_id VARCHAR,
+    ticket_id VARCHAR,
+    url VARCHAR,
+    seconds BIGINT,
+    segments BIGINT,
+    requests BIGINT,
+    gb_hours DECIMAL(18, 6),
+    minutes DECIMAL(18, 6),
+    source VARCHAR,
+    user_name VARCHAR,
+    user_email VARCHAR,
+    organization_name VARCHAR,
+    agent_name VARCHAR
+"""
 
 # What the MAU page lists of a ticket, copied from its event at ingest.
 TICKET_EVENT_FIELDS = (
@@ -166,34 +204,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
             # No primary key: forever-exact dedupe is done by the backend's id index, because a
             # DuckDB unique index over every id slows ingest down as the table grows.
-            """
+            f"""
             CREATE TABLE events (
                 tenant_id INTEGER NOT NULL,
                 id_hash UBIGINT NOT NULL,
                 event_id VARCHAR NOT NULL,
-                type VARCHAR NOT NULL,
-                time TIMESTAMP NOT NULL,
-                subject VARCHAR,
-                organization_id VARCHAR NOT NULL,
-                agent_id VARCHAR,
-                conversation_type VARCHAR,
-                direction VARCHAR,
-                channel VARCHAR,
-                phone_number VARCHAR,
-                brand_id VARCHAR,
-                kb_id VARCHAR,
-                ticket_id VARCHAR,
-                url VARCHAR,
-                seconds BIGINT,
-                segments BIGINT,
-                requests BIGINT,
-                gb_hours DECIMAL(18, 6),
-                minutes DECIMAL(18, 6),
-                source VARCHAR,
-                user_name VARCHAR,
-                user_email VARCHAR,
-                organization_name VARCHAR,
-                agent_name VARCHAR
+                {_EVENT_COLUMNS_AFTER_ID}
             )
             """,
             # Rollups hold additive partial sums: every ingest appends its own rows, readers
@@ -426,6 +442,77 @@ MIGRATIONS += (
             GROUP BY ALL
             ORDER BY ALL
             """,
+        ),
+    ),
+)
+
+# The events table of version 11 read back as it was, over event_rows: ids in full.
+_EVENTS_VIEW = """
+    CREATE VIEW events AS
+    SELECT tenant_id, id_hash,
+        event_id_text(id_text, id_form, id_high, id_hash, time) AS event_id,
+        * EXCLUDE (tenant_id, id_hash, id_text, id_form, id_high)
+    FROM event_rows
+"""
+# What the rewrite of version 12 reads of a stored id; the service computes the same in Python
+# (storage.event_ids) for the events it receives.
+_PARSE_MACROS = (
+    f"""CREATE TEMP MACRO ulid_value(text) AS list_reduce(
+        list_transform(split(text, ''),
+                       lambda c: (instr('{CROCKFORD}', c) - 1)::UHUGEINT),
+        lambda a, b: a * 32 + b)""",
+    f"""CREATE TEMP MACRO id_form_of(text) AS CASE
+        WHEN regexp_matches(text, '{ULID_PATTERN}') THEN {ULID}
+        WHEN regexp_matches(text, '{UUID_PATTERN}') THEN {UUID} END""",
+    f"""CREATE TEMP MACRO id_high_of(text, form) AS CASE form
+        WHEN {ULID} THEN (ulid_value(text) >> 64::UHUGEINT)::UBIGINT
+        WHEN {UUID} THEN ('0x' || left(replace(text, '-', ''), 16))::UBIGINT END""",
+    f"""CREATE TEMP MACRO id_low_of(text, form) AS CASE form
+        WHEN {ULID} THEN (ulid_value(text) & {(1 << 64) - 1}::UHUGEINT)::UBIGINT
+        WHEN {UUID} THEN ('0x' || right(replace(text, '-', ''), 16))::UBIGINT END""",
+    # event_id_high's inverse: the difference taken modulo 2**64, as a signed 64-bit number.
+    f"""CREATE TEMP MACRO id_difference(high, time) AS (
+        ((high::HUGEINT - ({SQL_MILLIS}::HUGEINT << {TIME_SHIFT}) + {1 << 63}::HUGEINT)
+            & {(1 << 64) - 1}::HUGEINT) - {1 << 63}::HUGEINT)::BIGINT""",
+)
+_PARSE_MACRO_NAMES = ("ulid_value", "id_form_of", "id_high_of", "id_low_of", "id_difference")
+
+MIGRATIONS += (
+    Migration(
+        12,
+        "ids written as canonical ULIDs or UUIDs kept as two 64-bit integers (the hash and the "
+        "high half less the event's time) instead of text and hash: at 100M events, 27.0 bytes "
+        "per event became 10.2. The raw events move to event_rows; events is a view of them "
+        "that shows every id's text",
+        (
+            *SQL_MACROS,
+            *_PARSE_MACROS,
+            f"""
+            CREATE TABLE event_rows (
+                tenant_id INTEGER NOT NULL,
+                id_hash UBIGINT NOT NULL,
+                id_form UTINYINT,
+                id_high BIGINT,
+                id_text VARCHAR,
+                {_EVENT_COLUMNS_AFTER_ID}
+            )
+            """,
+            """
+            INSERT INTO event_rows BY NAME
+            SELECT * EXCLUDE (event_id, id_hash, high, low),
+                CASE WHEN id_form IS NULL THEN event_id END AS id_text,
+                id_difference(high, time) AS id_high,
+                CASE WHEN id_form IS NULL THEN id_hash
+                     ELSE xor(low, event_id_mix(high)) END AS id_hash
+            FROM (
+                SELECT *, id_high_of(event_id, id_form) AS high,
+                    id_low_of(event_id, id_form) AS low
+                FROM (SELECT *, id_form_of(event_id)::UTINYINT AS id_form FROM events)
+            )
+            """,
+            "DROP TABLE events",
+            _EVENTS_VIEW,
+            *(f"DROP MACRO temp.{name}" for name in _PARSE_MACRO_NAMES),
         ),
     ),
 )

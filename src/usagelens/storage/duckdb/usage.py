@@ -220,7 +220,7 @@ class UsageStore(Database):
         params[f"edge{n}_from"], params[f"edge{n}_until"], params[f"edge{n}_idx"] = piece
         return f"""
             SELECT $edge{n}_idx AS idx{picked}, 1 AS conversations, seconds
-            FROM events
+            FROM event_rows
             WHERE tenant_id = $tenant AND type = 'conversation'
               AND time >= $edge{n}_from AND time < $edge{n}_until
               AND organization_id IN (SELECT unnest($organizations))

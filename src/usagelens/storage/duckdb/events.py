@@ -205,7 +205,8 @@ class EventStore(DirectoryStore, TenantStore):
                 params[f"first{number}"], params[f"last{number}"] = first, last
             within = f"WHERE {' OR '.join(conditions)}"
         # A packed id (see storage.event_ids) matches by its hash and high half, which give
-        # its low half; an id kept as text by its text.
+        # its low half; an id kept as text by its text. So every id found is a candidate's:
+        # _stored_ids counts them to decide whether to look further.
         rows = con.execute(
             f"""
             SELECT e.tenant_id,

@@ -456,26 +456,24 @@ _EVENTS_VIEW = """
 """
 # What the rewrite of version 12 reads of a stored id; the service computes the same in Python
 # (storage.event_ids) for the events it receives.
-_PARSE_MACROS = (
-    f"""CREATE TEMP MACRO ulid_value(text) AS list_reduce(
+_PARSE_MACROS = {
+    "ulid_value": f"""(text) AS list_reduce(
         list_transform(split(text, ''),
                        lambda c: (instr('{CROCKFORD}', c) - 1)::UHUGEINT),
         lambda a, b: a * 32 + b)""",
-    f"""CREATE TEMP MACRO id_form_of(text) AS CASE
+    "id_form_of": f"""(text) AS CASE
         WHEN regexp_matches(text, '{ULID_PATTERN}') THEN {ULID}
         WHEN regexp_matches(text, '{UUID_PATTERN}') THEN {UUID} END""",
-    f"""CREATE TEMP MACRO id_high_of(text, form) AS CASE form
-        WHEN {ULID} THEN (ulid_value(text) >> 64::UHUGEINT)::UBIGINT
-        WHEN {UUID} THEN ('0x' || left(replace(text, '-', ''), 16))::UBIGINT END""",
-    f"""CREATE TEMP MACRO id_low_of(text, form) AS CASE form
-        WHEN {ULID} THEN (ulid_value(text) & {(1 << 64) - 1}::UHUGEINT)::UBIGINT
-        WHEN {UUID} THEN ('0x' || right(replace(text, '-', ''), 16))::UBIGINT END""",
+    # Each id parsed once, then split into halves: parsing it once per half, 5 million of the
+    # bench's ids took 12.2-13.0 s instead of 6.5-6.7.
+    "id_value_of": f"""(text, form) AS CASE form
+        WHEN {ULID} THEN ulid_value(text)
+        WHEN {UUID} THEN ('0x' || replace(text, '-', ''))::UHUGEINT END""",
     # event_id_high's inverse: the difference taken modulo 2**64, as a signed 64-bit number.
-    f"""CREATE TEMP MACRO id_difference(high, time) AS (
+    "id_difference": f"""(high, time) AS (
         ((high::HUGEINT - ({SQL_MILLIS}::HUGEINT << {TIME_SHIFT}) + {1 << 63}::HUGEINT)
             & {(1 << 64) - 1}::HUGEINT) - {1 << 63}::HUGEINT)::BIGINT""",
-)
-_PARSE_MACRO_NAMES = ("ulid_value", "id_form_of", "id_high_of", "id_low_of", "id_difference")
+}
 
 MIGRATIONS += (
     Migration(
@@ -486,7 +484,10 @@ MIGRATIONS += (
         "that shows every id's text",
         (
             *SQL_MACROS,
-            *_PARSE_MACROS,
+            *(
+                f"CREATE TEMP MACRO {name}{definition}"
+                for name, definition in _PARSE_MACROS.items()
+            ),
             f"""
             CREATE TABLE event_rows (
                 tenant_id INTEGER NOT NULL,
@@ -497,22 +498,25 @@ MIGRATIONS += (
                 {_EVENT_COLUMNS_AFTER_ID}
             )
             """,
-            """
+            f"""
             INSERT INTO event_rows BY NAME
-            SELECT * EXCLUDE (event_id, id_hash, high, low),
+            SELECT * EXCLUDE (event_id, id_hash, value, high, low),
                 CASE WHEN id_form IS NULL THEN event_id END AS id_text,
                 id_difference(high, time) AS id_high,
                 CASE WHEN id_form IS NULL THEN id_hash
                      ELSE xor(low, event_id_mix(high)) END AS id_hash
             FROM (
-                SELECT *, id_high_of(event_id, id_form) AS high,
-                    id_low_of(event_id, id_form) AS low
-                FROM (SELECT *, id_form_of(event_id)::UTINYINT AS id_form FROM events)
+                SELECT *, (value >> 64::UHUGEINT)::UBIGINT AS high,
+                    (value & {(1 << 64) - 1}::UHUGEINT)::UBIGINT AS low
+                FROM (
+                    SELECT *, id_value_of(event_id, id_form) AS value
+                    FROM (SELECT *, id_form_of(event_id)::UTINYINT AS id_form FROM events)
+                )
             )
             """,
             "DROP TABLE events",
             _EVENTS_VIEW,
-            *(f"DROP MACRO temp.{name}" for name in _PARSE_MACRO_NAMES),
+            *(f"DROP MACRO temp.{name}" for name in _PARSE_MACROS),
         ),
     ),
 )

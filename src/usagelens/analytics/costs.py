@@ -293,9 +293,10 @@ class Figures:
     def money(self, units: int) -> Decimal:
         return _money(units, self._exponent)
 
-    def cost(self, name: str) -> Decimal:
-        """A component of `MONEY_FIELDS`."""
-        return self.money(self.units[name])
+    def costs(self) -> dict[str, Decimal]:
+        """Every component of `MONEY_FIELDS`, by name: an answer writes all of them."""
+        exponent = self._exponent
+        return {name: _money(units, exponent) for name, units in self.units.items()}
 
     @property
     def kb_cost(self) -> Decimal:
@@ -307,4 +308,10 @@ class Figures:
 
     @property
     def kb_minutes(self) -> Decimal:
-        return _EXACT.scaleb(Decimal(self.counts["kb_minutes"]), -QUANTITY_SCALE)
+        return _kb_minutes(self.counts["kb_minutes"])
+
+
+@lru_cache(maxsize=1 << 16)
+def _kb_minutes(units: int) -> Decimal:
+    """KB minutes from their units of 10^-QUANTITY_SCALE (shared as `_money`'s amounts are)."""
+    return _EXACT.scaleb(Decimal(units), -QUANTITY_SCALE)

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -240,40 +241,45 @@ def _organizations_in_python(
     ]
 
 
-def _breakdown_fields(row: Figures) -> dict[str, Any]:
-    """What a user's and an organization's cost breakdowns have in common, by field."""
+def _breakdown_fields(row: Figures, costs: dict[str, Decimal]) -> dict[str, Any]:
+    """What a user's and an organization's cost breakdowns have in common, by field (``costs``:
+    the row's)."""
+    counts = row.counts
     return {
-        "messaging_cost": row.cost("messaging_cost"),
-        "voice_cost": row.cost("voice_cost"),
-        "api_request_cost": row.cost("api_request_cost"),
-        "api_requests_count": row.counts["api_requests"],
-        "api_storage_cost": row.cost("api_storage_cost"),
-        "phone_rental_cost": row.cost("phone_rental_cost"),
-        "phone_rental_count": row.counts["phone_rentals"],
-        "phone_purchase_cost": row.cost("phone_purchase_cost"),
-        "phone_purchase_count": row.counts["phone_purchases"],
+        "messaging_cost": costs["messaging_cost"],
+        "voice_cost": costs["voice_cost"],
+        "api_request_cost": costs["api_request_cost"],
+        "api_requests_count": counts["api_requests"],
+        "api_storage_cost": costs["api_storage_cost"],
+        "phone_rental_cost": costs["phone_rental_cost"],
+        "phone_rental_count": counts["phone_rentals"],
+        "phone_purchase_cost": costs["phone_purchase_cost"],
+        "phone_purchase_count": counts["phone_purchases"],
         "kb_cost": row.kb_cost,
-        "kb_count": row.counts["kb_count"],
+        "kb_count": counts["kb_count"],
         "kb_minutes": minutes(row.kb_minutes),
     }
 
 
 def _breakdown(row: Figures) -> CostBreakdown:
-    return CostBreakdown(**_breakdown_fields(row))
+    return CostBreakdown(**_breakdown_fields(row, row.costs()))
 
 
 def _organization_breakdown(row: Figures) -> OrganizationCostBreakdown:
+    costs = row.costs()
     return OrganizationCostBreakdown(
-        **_breakdown_fields(row),
-        kb_monthly_cost=row.cost("kb_monthly_cost"),
-        kb_usage_cost=row.cost("kb_usage_cost"),
-        brand_registration_cost=row.cost("brand_registration_cost"),
+        **_breakdown_fields(row, costs),
+        kb_monthly_cost=costs["kb_monthly_cost"],
+        kb_usage_cost=costs["kb_usage_cost"],
+        brand_registration_cost=costs["brand_registration_cost"],
         brand_registration_count=row.counts["brand_registrations"],
     )
 
 
+@lru_cache(maxsize=1 << 16)
 def minutes(value: Decimal) -> Decimal:
-    """Minutes as the page shows them: at least one decimal (``55.0``), no trailing zeros."""
+    """Minutes as the page shows them: at least one decimal (``55.0``), no trailing zeros.
+    (Cached: answers repeat the same values, zero above all; equal values show alike.)"""
     normalized = value.normalize()
     exponent = normalized.as_tuple().exponent
     if isinstance(exponent, int) and exponent >= 0:

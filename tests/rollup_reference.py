@@ -292,17 +292,19 @@ def stored_rollups(con: duckdb.DuckDBPyConnection, tenant_id: int) -> Rollups:
 
 def usage_key_faults(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
     """What breaks the usage keys' promise: a per-day usage row whose key names another pair
-    (or none), a pair with two keys, a key of a tenant given twice. None when kept."""
+    (or none; a run's row names only its organization), a pair with two keys, a key of a tenant
+    given twice. None when kept."""
     return con.execute(
         """
         SELECT 'row', r.tenant_id, r.usage_key, r.organization_id, r.user_id
         FROM (
-            SELECT tenant_id, usage_key, organization_id, user_id FROM rollup_usage_days_runs
+            SELECT tenant_id, usage_key, organization_id, NULL AS user_id
+            FROM rollup_usage_days_runs  -- which name the user by the key alone
             UNION ALL
             SELECT tenant_id, usage_key, organization_id, user_id FROM rollup_usage_days_new
         ) r LEFT JOIN usage_keys k USING (tenant_id, usage_key)
         WHERE k.organization_id IS DISTINCT FROM r.organization_id
-            OR k.user_id IS DISTINCT FROM r.user_id
+            OR r.user_id IS NOT NULL AND k.user_id IS DISTINCT FROM r.user_id
         UNION ALL
         SELECT 'pair', tenant_id, count(*), organization_id, user_id FROM usage_keys
         GROUP BY ALL HAVING count(*) > 1

@@ -386,3 +386,40 @@ def test_version_11_sums_the_conversation_runs_per_hour_and_organization(tmp_pat
         (1, eleven, "org-a", 5, 50),
         (2, ten, "org-a", 6, 60),
     ]
+
+
+def test_version_13_names_the_users_of_the_usage_runs_by_their_keys(tmp_path: Path) -> None:
+    """The per-day usage runs lose user_id; through the rollup's name every row reads as
+    before, named from usage_keys (two tenants share ids, one user is in two organizations)."""
+    path = tmp_path / "twelve.duckdb"
+    keys = [
+        (1, 1, "org-1", "u1"),
+        (1, 2, "org-1", ""),
+        (1, 3, "org-2", "u1"),
+        (2, 1, "org-1", "u1"),
+    ]
+    runs = [(1, "org-1", "u1", 3, 1), (1, "org-1", "", 4, 2), (1, "org-2", "u1", 5, 3)]
+    runs += [(2, "org-1", "u1", 6, 1), (1, "org-1", "u1", 7, 1)]  # a second run's row of key 1
+    new = [(1, "org-2", "u1", 8, 3), (2, "org-1", "u1", 9, 1)]
+    with duckdb.connect(str(path)) as con:
+        assert migrate(con, target=12)[-1] == 12
+        con.execute("DELETE FROM pending_rebuilds")
+        con.executemany("INSERT INTO usage_keys VALUES (?, ?, ?, ?)", keys)
+        for table, rows in (("rollup_usage_days_runs", runs), ("rollup_usage_days_new", new)):
+            for tenant_id, organization_id, user_id, requests, key in rows:
+                row = (tenant_id, organization_id, user_id, requests)
+                insert_usage(con, table, row, usage_key=key)
+    with duckdb.connect(str(path)) as con:
+        assert migrate(con, target=13) == [13]
+    with duckdb.connect(str(path), read_only=True) as con:
+        read = con.execute(
+            "SELECT tenant_id, day, organization_id, user_id, api_requests "
+            "FROM rollup_usage_days ORDER BY ALL"
+        ).fetchall()
+        columns = con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'rollup_usage_days_runs'"
+        ).fetchall()
+    day = CREATED.date()
+    assert read == sorted((t, day, o, u, r) for t, o, u, r, _ in runs + new)
+    assert ("user_id",) not in columns
+    assert ("usage_key",) in columns

@@ -46,9 +46,11 @@ CONVERSATIONS_15M = Rollup(
     ("tenant_id", "bucket", "organization_id", "agent_id", "conversation_type"),
     ("conversations", "seconds"),
 )
+# Its runs name the user by the usage key alone (which stands for the organization and user):
+# at 100M events, user_id cost them 3.3 bytes an event. Its new rows keep user_id too.
 USAGE_DAYS = Rollup(
     "rollup_usage_days",
-    ("tenant_id", "day", "organization_id", "user_id"),
+    ("tenant_id", "day", "organization_id", "usage_key"),
     USAGE_MEASURES,
     keyed=True,
 )
@@ -71,15 +73,14 @@ def compact(con: duckdb.DuckDBPyConnection, rollup: Rollup) -> None:
     tenant at a time, so that a first compaction of a large file sorts a tenant's rows, not
     the whole table, at once. Call inside a transaction: readers see the move whole."""
     keys = ", ".join(rollup.keys)
-    grouped = f"{keys}, usage_key" if rollup.keyed else keys
     sums = ", ".join(f"sum({measure}) AS {measure}" for measure in rollup.measures)
     tenants = con.execute(f"SELECT DISTINCT tenant_id FROM {rollup.new} ORDER BY 1").fetchall()
     for (tenant_id,) in tenants:
         con.execute(
             f"""
             INSERT INTO {rollup.runs} BY NAME
-            SELECT {grouped}, {sums} FROM {rollup.new} WHERE tenant_id = ?
-            GROUP BY {grouped} ORDER BY {keys}
+            SELECT {keys}, {sums} FROM {rollup.new} WHERE tenant_id = ?
+            GROUP BY {keys} ORDER BY {keys}
             """,
             [tenant_id],
         )

@@ -521,6 +521,25 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        13,
+        "the per-day usage rollup's runs without user_id, which their usage_key stands for: at "
+        "100M events, 3.3 bytes per event. The rollup's view names each run row's user from "
+        "usage_keys",
+        (
+            "DROP VIEW rollup_usage_days",
+            "ALTER TABLE rollup_usage_days_runs DROP COLUMN user_id",
+            """
+            CREATE VIEW rollup_usage_days AS
+            SELECT r.* EXCLUDE (usage_key), k.user_id
+            FROM rollup_usage_days_runs r JOIN usage_keys k USING (tenant_id, usage_key)
+            UNION ALL BY NAME SELECT * EXCLUDE (usage_key) FROM rollup_usage_days_new
+            """,
+        ),
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

@@ -241,9 +241,9 @@ def _organizations_in_python(
     ]
 
 
-# The answers build thousands of these structs: with keywords spelled out rather than unpacked
-# from dicts, building the per-user answer of the bench's 100M file (3,736 users) takes about
-# half as long.
+# The answers build thousands of these structs, with their keywords spelled out: unpacked from
+# dicts, building the per-user answer of the bench's 100M file (3,736 users) took 19.2 ms, now
+# 15.5.
 _Breakdown = TypeVar("_Breakdown", bound=CostBreakdown)
 
 

@@ -315,6 +315,34 @@ def usage_key_faults(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
     ).fetchall()
 
 
+def usage_block_faults(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+    """What breaks the usage blocks' promise: a built block whose sums per key differ from
+    those of the runs' rows of its days (in sum or in keys), or a block row of days not built
+    yet. None when kept."""
+    measures = ", ".join(f"sum({column}) AS {column}" for column in USAGE_COLUMNS)
+    return con.execute(
+        f"""
+        WITH built AS (SELECT tenant_id, span, built_until FROM usage_blocks_built),
+        of_runs AS (
+            SELECT r.tenant_id, b.span,
+                DATE '1970-01-01' + (((r.day - DATE '1970-01-01') // b.span) * b.span)::INTEGER
+                    AS day,
+                r.organization_id, r.usage_key, {measures}
+            FROM rollup_usage_days_runs r JOIN built b USING (tenant_id)
+            WHERE r.day < b.built_until
+            GROUP BY ALL
+        ),
+        of_blocks AS (
+            SELECT tenant_id, span, day, organization_id, usage_key, {measures}
+            FROM rollup_usage_blocks GROUP BY ALL
+        )
+        (SELECT 'runs', * FROM of_runs EXCEPT SELECT 'runs', * FROM of_blocks)
+        UNION ALL
+        (SELECT 'blocks', * FROM of_blocks EXCEPT SELECT 'blocks', * FROM of_runs)
+        """
+    ).fetchall()
+
+
 def user_month_total_faults(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
     """(tenant, month, user) of the users' month totals held more than once: the MAU trend
     counts their rows. None when kept."""

@@ -17,6 +17,7 @@ from tests.rollup_reference import (
     expected_rollups,
     make_events,
     stored_rollups,
+    usage_block_faults,
     usage_key_faults,
     user_month_total_faults,
 )
@@ -77,8 +78,10 @@ def test_compactions_at_commits_keep_every_sum(tmp_path: Path) -> None:
         assert count(path, rollup.new) < CompactingEarly.compact_at_rows
     with duckdb.connect(str(path), read_only=True) as con:
         assert usage_key_faults(con) == []
+        assert usage_block_faults(con) == []
         assert user_month_total_faults(con) == []
         assert count(path, "user_month_totals") > 0
+        assert count(path, "rollup_usage_blocks") > 0  # the blocks' check is not of nothing
         assert stored_rollups(con, first) == expected_rollups(distinct(events).values(), TZ)
         theirs = [event for chunk in chunks for event in chunk[:100]]
         assert stored_rollups(con, second) == expected_rollups(
@@ -103,7 +106,9 @@ def test_the_open_compacts_what_is_due_into_one_ordered_run(tmp_path: Path) -> N
         assert keys == sorted(set(keys))  # strictly increasing: one row per key, in order
     with duckdb.connect(str(path), read_only=True) as con:
         assert user_month_total_faults(con) == []
+        assert usage_block_faults(con) == []
         assert stored_rollups(con, tenant) == expected_rollups(distinct(events).values(), TZ)
+    assert count(path, "rollup_usage_blocks") > 0
 
 
 def test_a_rebuild_leaves_one_ordered_run(tmp_path: Path) -> None:
@@ -118,7 +123,9 @@ def test_a_rebuild_leaves_one_ordered_run(tmp_path: Path) -> None:
         assert count(path, f"{name}_new") == 0
         assert keys
         assert keys == sorted(set(keys))
+    assert count(path, "rollup_usage_blocks") > 0
     with duckdb.connect(str(path), read_only=True) as con:
+        assert usage_block_faults(con) == []
         assert user_month_total_faults(con) == []
         assert stored_rollups(con, tenant) == expected_rollups(distinct(events).values(), TZ)
 
@@ -137,5 +144,6 @@ def test_usage_keys_hold_across_a_rebuild_and_a_reopen(tmp_path: Path) -> None:
         store.append_events([batch(tenant, events[450:])])
     with duckdb.connect(str(path), read_only=True) as con:
         assert usage_key_faults(con) == []
+        assert usage_block_faults(con) == []
         assert count(path, "usage_keys") > 0
         assert stored_rollups(con, tenant) == expected_rollups(distinct(events).values(), TZ)

@@ -9,7 +9,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from tests.rollup_reference import Event, make_events, usage_key_faults
+from tests.rollup_reference import Event, make_events, usage_block_faults, usage_key_faults
 from usagelens.ingest.rows import build_batch
 from usagelens.ingest.schemas import decode_event
 from usagelens.storage.base import Checkpoint
@@ -67,6 +67,7 @@ def test_a_failed_write_leaves_the_usage_keys_to_its_retry(tmp_path: Path) -> No
         store.close()
     with duckdb.connect(str(path), read_only=True) as con:
         assert usage_key_faults(con) == []
+        assert usage_block_faults(con) == []
         assert con.execute(
             "SELECT api_requests FROM rollup_usage_days WHERE user_id = 'usr-new'"
         ).fetchall() == [(3,)]

@@ -1,13 +1,13 @@
 """Versioned migrations: a file from an older schema opens and is brought up to date, rows kept;
 reopening applies nothing; a file from a newer release is refused with a clear error."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.rollup_reference import USAGE_COLUMNS
+from tests.rollup_reference import USAGE_COLUMNS, usage_block_faults
 from usagelens.storage.base import Checkpoint
 from usagelens.storage.duckdb.backend import DuckDBBackend
 from usagelens.storage.duckdb.migrations import LATEST_VERSION, MIGRATIONS, migrate
@@ -423,3 +423,46 @@ def test_version_13_names_the_users_of_the_usage_runs_by_their_keys(tmp_path: Pa
     assert read == sorted((t, day, o, u, r) for t, o, u, r, _ in runs + new)
     assert ("user_id",) not in columns
     assert ("usage_key",) in columns
+
+
+def test_version_14_builds_the_closed_blocks_of_the_usage_runs_at_the_open(
+    tmp_path: Path,
+) -> None:
+    """A version-13 file's usage runs, opened for writing: every block that its tenant's latest
+    day closes is built, with the sums of its days."""
+    path = tmp_path / "thirteen.duckdb"
+    first = date(2024, 1, 2)  # day 19,724 since 1970-01-01
+    with duckdb.connect(str(path)) as con:
+        assert migrate(con, target=13)[-1] == 13
+        con.execute("DELETE FROM pending_rebuilds")
+        con.executemany(
+            "INSERT INTO usage_keys VALUES (?, ?, ?, ?)",
+            [(1, 1, "org-1", "u1"), (2, 1, "org-1", "u1")],
+        )
+        for index in range(50):  # to 2024-02-20, day 19,773
+            day = first + timedelta(days=index)
+            zeros = ", ".join(f"0 AS {c}" for c in USAGE_COLUMNS if c != "api_requests")
+            con.execute(
+                f"""
+                INSERT INTO rollup_usage_days_runs BY NAME
+                SELECT 1 AS tenant_id, ? AS day, 'org-1' AS organization_id, 1 AS usage_key,
+                    ? AS api_requests, {zeros}
+                """,
+                [day, index + 1],
+            )
+    DuckDBBackend(path).close()
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert usage_block_faults(con) == []
+        built = con.execute(
+            "SELECT tenant_id, span, built_until FROM usage_blocks_built ORDER BY ALL"
+        ).fetchall()
+        # 19,773 rounded down to a multiple of 8, 16 and 32: 19,768, 19,760 and 19,744.
+        assert built == [
+            (1, 8, date(2024, 2, 15)),
+            (1, 16, date(2024, 2, 7)),
+            (1, 32, date(2024, 1, 22)),
+        ]
+        # Days 19,712 to 19,743: the first 20 days of the runs, 1 + 2 + ... + 20 requests.
+        assert con.execute(
+            "SELECT sum(api_requests) FROM rollup_usage_blocks WHERE span = 32"
+        ).fetchall() == [(210,)]

@@ -3,6 +3,7 @@ and rate card version, and priced in the engine with exact integers: 64-bit wher
 fits, else 128-bit."""
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -23,8 +24,9 @@ from usagelens.analytics.queries import (
     UsageSums,
 )
 from usagelens.pricing.ratecard import GB_HOURS_PER_GB_MONTH, PRICE_KEYS
+from usagelens.storage.duckdb import blocks
 from usagelens.storage.duckdb.compaction import USAGE_DAYS
-from usagelens.storage.duckdb.database import Database
+from usagelens.storage.duckdb.database import Database, busy_when_out_of_memory
 
 _DECIMAL_QUANTITIES = ("storage_gb_hours", "kb_minutes")
 _INT64_MAX = 2**63 - 1
@@ -146,22 +148,12 @@ class _Fractions:
 
 
 def _where(
-    tenant_id: int,
-    first_day: date | None,
-    end_day: date | None,
-    organization_id: str | None,
-    user_id: str | None,
+    tenant_id: int, organization_id: str | None, user_id: str | None
 ) -> tuple[list[str], dict[str, Any]]:
-    """The conditions on the per-day usage rollup's runs and new rows of a range (None:
-    unbounded) and key. The runs name users by their usage keys alone."""
+    """The conditions on the per-day usage rows and blocks of a key (None: any). The runs
+    and blocks name users by their usage keys alone."""
     where = ["tenant_id = $tenant"]
     params: dict[str, Any] = {"tenant": tenant_id}
-    if first_day is not None:
-        where.append("day >= $first_day")
-        params["first_day"] = first_day
-    if end_day is not None:
-        where.append("day < $end_day")
-        params["end_day"] = end_day
     if organization_id is not None:
         where.append("organization_id = $organization")
         params["organization"] = organization_id
@@ -174,30 +166,68 @@ def _where(
     return where, params
 
 
-def _holding(
+def _sources(
     con: duckdb.DuckDBPyConnection,
-    tenant_id: int,
+    where: list[str],
+    params: dict[str, Any],
     first_day: date | None,
     end_day: date | None,
-    organization_id: str | None,
+    cuts: Sequence[date],
 ) -> list[str]:
-    """Which of the per-day usage rollup's runs and new rows hold rows of the question.
+    """The SELECTs whose rows together are the per-day usage of ``[first_day, end_day)`` (None:
+    unbounded) that meets ``where``: the new rows of those days, and for a bounded range the
+    built blocks inside it (none across a day of ``cuts``) and the runs' rows of its other
+    days. Adds their bounds to ``params``."""
+    keyed = " AND ".join(where)
+    days = []
+    if first_day is not None:
+        days.append("day >= $first_day")
+        params["first_day"] = first_day
+    if end_day is not None:
+        days.append("day < $end_day")
+        params["end_day"] = end_day
+    in_range = " AND ".join([keyed, *days])
+    sources = [f"SELECT * FROM {USAGE_DAYS.new} WHERE {in_range}"]
+    if first_day is None or end_day is None:
+        return [f"SELECT * FROM {USAGE_DAYS.runs} WHERE {in_range}", *sources]
+    tenant_id = params["tenant"]
+    found = blocks.cover(first_day, end_day, blocks.built_until(con, tenant_id), cuts)
+    for n, (low, high) in enumerate(found.days):
+        params[f"days{n}_from"], params[f"days{n}_until"] = low, high
+        sources.append(
+            f"SELECT * FROM {USAGE_DAYS.runs} WHERE {keyed}"
+            f" AND day >= $days{n}_from AND day < $days{n}_until"
+        )
+    for n, (span, day) in enumerate(found.blocks):
+        params[f"block{n}"] = day
+        sources.append(
+            f"SELECT * EXCLUDE (span) FROM {blocks.BLOCKS} WHERE {keyed}"
+            f" AND span = {span} AND day = $block{n}"
+        )
+    return sources
+
+
+def _holding(
+    con: duckdb.DuckDBPyConnection, sources: Sequence[str], params: dict[str, Any]
+) -> list[str]:
+    """Which of ``sources`` hold rows.
 
     DuckDB sums 64-bit integers in 64 bits only where the statistics of what a sum reads prove
     it cannot overflow, else in 128 bits. A table whose statistics place its rows outside the
     question (new rows of this week, for last month) has no statistics to give, and a union
     with it has none either: at 100M events, the organizations of the 30 days before the new
-    rows took 252 ms in the engine, 159 without them. A table that has rows of the question
+    rows took 252 ms in the engine, 159 without them. A source that has rows of the question
     cannot be proven empty of them: only those are read."""
-    where, params = _where(tenant_id, first_day, end_day, organization_id, None)
-    tables = (USAGE_DAYS.runs, USAGE_DAYS.new)
     found = con.execute(
-        "SELECT "
-        + ", ".join(f"EXISTS (SELECT 1 FROM {t} WHERE {' AND '.join(where)})" for t in tables),
-        params,
+        "SELECT " + ", ".join(f"EXISTS ({source})" for source in sources), params
     ).fetchone()
     assert found is not None
-    return [table for table, holds in zip(tables, found, strict=True) if holds]
+    return [source for source, holds in zip(sources, found, strict=True) if holds]
+
+
+def _used(params: dict[str, Any], sql: str) -> dict[str, Any]:
+    """The parameters ``sql`` names: DuckDB refuses any other (those of sources left out)."""
+    return {name: value for name, value in params.items() if re.search(rf"\${name}\b", sql)}
 
 
 def _priced_segments(fractions: _Fractions, integer: str) -> str:
@@ -219,12 +249,12 @@ def _priced_segments(fractions: _Fractions, integer: str) -> str:
     return f"sum({' + '.join(terms)})::{integer} AS messaging_units"
 
 
-def _versioned(tables: Sequence[str], where: list[str], versions: int) -> str:
-    """The rows of ``tables`` that meet ``where``, each with the index of the rate card version
-    that prices it (from the parameters $starts and $indexes where there are several)."""
+def _versioned(sources: Sequence[str], versions: int) -> str:
+    """The rows of ``sources``, each with the index of the rate card version that prices it
+    (from the parameters $starts and $indexes where there are several): a block's by its first
+    day, as no block spans the start of a version."""
 
-    def of(table: str) -> str:
-        rows = f"SELECT * FROM {table} WHERE {' AND '.join(where)}"
+    def of(rows: str) -> str:
         if versions == 1:
             return f"SELECT 0 AS version, r.* FROM ({rows}) r"
         return f"""
@@ -233,7 +263,7 @@ def _versioned(tables: Sequence[str], where: list[str], versions: int) -> str:
             ) v ON r.day >= v.version_start
         """
 
-    return " UNION ALL BY NAME ".join(of(table) for table in tables)
+    return " UNION ALL BY NAME ".join(of(source) for source in sources)
 
 
 def _summed(column: str, integer: str) -> str:
@@ -267,19 +297,13 @@ class AnalyticsStore(Database):
                 # The tables holding rows of the question, and the question, in one snapshot: a
                 # compaction in between would move rows into a table left out for want of any.
                 with self._query_slot(), self._snapshot() as con:
-                    tables = _holding(con, tenant_id, first_day, end_day, organization_id)
-                    if not tables:
+                    where, params = _where(tenant_id, organization_id, None)
+                    cuts = [version.first_day for version in versions[1:]]
+                    sources = _sources(con, where, params, first_day, end_day, cuts)
+                    sources = _holding(con, sources, params)
+                    if not sources:
                         return []
-                    sql, params = self._priced_sql(
-                        tables,
-                        tenant_id,
-                        versions,
-                        fractions,
-                        integer,
-                        first_day,
-                        end_day,
-                        organization_id,
-                    )
+                    sql = self._priced_sql(sources, params, versions, fractions, integer)
                     if per_organization:
                         sql = _per_organization(sql, integer)
                     else:
@@ -288,7 +312,7 @@ class AnalyticsStore(Database):
                                 {", ".join((*(n for n, _ in COUNTS), *MONEY_FIELDS))}
                             FROM ({sql}) ORDER BY organization_id, user_id
                         """
-                    found = con.execute(sql, params).fetchall()
+                    found = con.execute(sql, _used(params, sql)).fetchall()
                 break
             except _OVERFLOWS as error:
                 if integer == integers[-1]:
@@ -301,18 +325,14 @@ class AnalyticsStore(Database):
 
     @staticmethod
     def _priced_sql(
-        tables: Sequence[str],
-        tenant_id: int,
+        sources: Sequence[str],
+        params: dict[str, Any],
         versions: Sequence[PriceVersion],
         fractions: _Fractions,
         integer: str,
-        first_day: date | None,
-        end_day: date | None,
-        organization_id: str | None,
-    ) -> tuple[str, dict[str, Any]]:
+    ) -> str:
         """Each (organization, user) key's counts and rounded costs, in ``integer``s, from the
-        per-day usage ``tables``."""
-        where, params = _where(tenant_id, first_day, end_day, organization_id, None)
+        per-day usage of ``sources``. Adds the prices to ``params``."""
         params["indexes"] = list(range(len(versions)))
         params["per_started"] = [version.per_started_minute for version in versions]
         price_columns = []
@@ -340,7 +360,7 @@ class AnalyticsStore(Database):
         keyed = f"""
             SELECT k.organization_id, k.user_id, s.* EXCLUDE (usage_key){started} FROM (
                 SELECT r.usage_key, r.version, {summed}
-                FROM ({_versioned(tables, where, len(versions))}) r
+                FROM ({_versioned(sources, len(versions))}) r
                 GROUP BY ALL
             ) s JOIN usage_keys k ON k.tenant_id = $tenant AND k.usage_key = s.usage_key
         """
@@ -364,14 +384,13 @@ class AnalyticsStore(Database):
             """
         rounded = ", ".join(fractions.rounded(name, integer) for name in MONEY_FIELDS)
         count_names = ", ".join(name for name, _ in COUNTS)
-        sql = f"""
+        return f"""
             WITH prices AS (
                 SELECT unnest($indexes) AS version, unnest($per_started) AS per_started_minute,
                     {", ".join(price_columns)}
             )
             SELECT organization_id, user_id, {count_names}, {rounded} FROM ({exact})
         """
-        return sql, params
 
     def usage_sums(
         self,
@@ -386,24 +405,30 @@ class AnalyticsStore(Database):
             return []
         if first_day is not None and end_day is not None and first_day >= end_day:
             return []
-        where, params = _where(tenant_id, first_day, end_day, organization_id, user_id)
+        where, params = _where(tenant_id, organization_id, user_id)
         if len(version_days) > 1:
             params["starts"] = list(version_days)
             params["indexes"] = list(range(len(version_days)))
-        rows = _versioned((USAGE_DAYS.runs, USAGE_DAYS.new), where, len(version_days))
-        # Grouped by key, then named: grouping by the names, which the runs do not hold, would
-        # name every row first (an organization's whole history at 100M: 129 ms, 416 that way).
-        sql = f"""
-            SELECT k.organization_id, k.user_id, s.* EXCLUDE (usage_key) FROM (
-                SELECT r.usage_key, r.version, {", ".join(_sum(column) for column in QUANTITIES)}
-                FROM ({rows}) r
-                GROUP BY ALL
-            ) s JOIN usage_keys k ON k.tenant_id = $tenant AND k.usage_key = s.usage_key
-            ORDER BY 1, 2, 3
-        """
+        # Which blocks are built, and the question, in one snapshot.
+        with self._query_slot(), self._snapshot() as con:
+            sources = _sources(con, where, params, first_day, end_day, version_days[1:])
+            # Grouped by key, then named: grouping by the names, which the runs do not hold,
+            # would name every row first (an organization's whole history at 100M: 129 ms,
+            # 416 that way).
+            sql = f"""
+                SELECT k.organization_id, k.user_id, s.* EXCLUDE (usage_key) FROM (
+                    SELECT r.usage_key, r.version,
+                        {", ".join(_sum(column) for column in QUANTITIES)}
+                    FROM ({_versioned(sources, len(version_days))}) r
+                    GROUP BY ALL
+                ) s JOIN usage_keys k ON k.tenant_id = $tenant AND k.usage_key = s.usage_key
+                ORDER BY 1, 2, 3
+            """
+            with busy_when_out_of_memory():
+                summed = con.execute(sql, params).fetchall()
         decimals = [3 + QUANTITIES.index(name) for name in _DECIMAL_QUANTITIES]
         found = []
-        for row in self._rows(sql, params):  # Python ints and decimal text, in QUANTITIES' order
+        for row in summed:  # Python ints and decimal text, in QUANTITIES' order
             values = list(row)
             for index in decimals:
                 values[index] = Decimal(values[index])

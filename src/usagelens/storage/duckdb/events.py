@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 from usagelens.directory.from_events import names_of
 from usagelens.rollups.build import Rollups, rollups_of
 from usagelens.storage.base import AppendResult, Checkpoint, StorageBusy
+from usagelens.storage.duckdb import blocks
 from usagelens.storage.duckdb.compaction import (
     COMPACT_AT_ROWS,
     CONVERSATIONS_15M,
@@ -104,6 +105,10 @@ class EventStore(DirectoryStore, TenantStore):
         if not read_only:
             if self._rows("SELECT count(*) FROM pending_rebuilds")[0][0]:
                 self.rebuild_rollups()
+            if not self._rows(f"SELECT count(*) FROM {blocks.BUILT}")[0][0]:
+                # A file from before the blocks (or whose runs close none yet).
+                with self._transaction() as con:
+                    blocks.build_all_closed(con)
             # A file from before the rollups had runs holds them all as new rows.
             self._new_rollup_rows = {r.name: new_rows(self._con, r) for r in ROLLUPS}
             self._compact_due()
@@ -390,7 +395,13 @@ class EventStore(DirectoryStore, TenantStore):
         chunk (rollup sums are additive; the latest name wins when read)."""
         with self._write_lock, self._keys_forgotten_on_failure(), self._transaction() as con:
             tables = [table for r in ROLLUPS for table in (r.runs, r.new)]
-            derived = ("rollup_organization_hours", "usage_keys", "user_month_totals")
+            derived = (
+                "rollup_organization_hours",
+                "usage_keys",
+                "user_month_totals",
+                blocks.BLOCKS,
+                blocks.BUILT,
+            )
             for table in (*tables, *derived, "directory_names", "pending_rebuilds"):
                 con.execute(f"DELETE FROM {table}")
             self._usage_keys.forget()

@@ -540,6 +540,29 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        14,
+        "the per-day usage rollup summed again over blocks of 8, 16 and 32 days, which a range "
+        "reads instead of their days (built when the file is next opened for writing: see "
+        "storage/duckdb/blocks.py)",
+        (
+            f"""
+            CREATE TABLE rollup_usage_blocks (
+                tenant_id INTEGER NOT NULL, span SMALLINT NOT NULL, day DATE NOT NULL,
+                organization_id VARCHAR NOT NULL, usage_key INTEGER NOT NULL, {_USAGE_MEASURES}
+            )
+            """,
+            """
+            CREATE TABLE usage_blocks_built (
+                tenant_id INTEGER NOT NULL, span SMALLINT NOT NULL, built_until DATE NOT NULL,
+                PRIMARY KEY (tenant_id, span)
+            )
+            """,
+        ),
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

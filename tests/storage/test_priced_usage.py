@@ -224,9 +224,10 @@ def test_a_figure_beyond_64_bits_is_priced_in_128(backend: tuple[DuckDBBackend, 
 
 
 def test_ranges_beyond_the_runs_or_the_new_rows(tmp_path: Path) -> None:
-    """The runs hold the first ten days of March and the new rows its last twelve: ranges
-    over both, over either alone and over neither are priced as Python prices them, though a
-    table without rows of the range is left out of the query."""
+    """The runs hold ten days at the end of March and the new rows its first ten (earlier
+    days: no block of later days makes a compaction due): ranges over both, over either alone
+    and over neither are priced as Python prices them, though a table without rows of the range
+    is left out of the query."""
     store = CompactingAtEveryCommit(tmp_path / "apart.duckdb")
     tenant_id = store.create_tenant("apart", "America/New_York", 2, None).tenant_id
     rng = random.Random(3)
@@ -235,9 +236,9 @@ def test_ranges_beyond_the_runs_or_the_new_rows(tmp_path: Path) -> None:
         first_day = 1 if n < 600 else 20
         moment = MARCH + timedelta(days=first_day - 1, seconds=rng.randrange(10 * 86400))
         event["time"] = moment.isoformat()
-    append(store, tenant_id, events[:600])
-    store.compact_at_rows = 10**9
     append(store, tenant_id, events[600:])
+    store.compact_at_rows = 10**9
+    append(store, tenant_id, events[:600])
     assert _count(store, USAGE_DAYS.new) > 0
     prices = _pricing(4, "USD", 1)
     for first, last in [(1, 31), (5, 25), (12, 18), (21, 31), (1, 9), (4, 29)]:

@@ -148,3 +148,54 @@ def test_random_ranges_sum_as_the_events_do(
         assert got == _reference(unique, first, end, cut), (first, end, cut)
         read += len(got)
     assert read > 100  # the ranges are not empty
+
+
+def _requests(day: date, count: int, name: str) -> Event:
+    moment = datetime(day.year, day.month, day.day, 17, tzinfo=UTC)  # noon in New York
+    return {
+        "id": name,
+        "type": "api_request",
+        "time": moment.isoformat(),
+        "subject": "u1",
+        "data": {"organization_id": "org-a", "count": count},
+    }
+
+
+def _built(store: DuckDBBackend) -> dict[int, date]:
+    return {
+        span: until
+        for span, until in store._rows("SELECT span, built_until FROM usage_blocks_built")
+    }
+
+
+def test_usage_that_reaches_a_later_block_builds_the_blocks_before_it(tmp_path: Path) -> None:
+    """Far below the rows that make a compaction due: 2024-01-01 is day 19,723, in the 8-day
+    block from 2023-12-29 (19,720); 2024-01-06 (19,728) starts the next, 2024-01-14 the one
+    after."""
+    store = DuckDBBackend(tmp_path / "crossing.duckdb")
+    try:
+        tenant = store.create_tenant("t", TZ, 2, None).tenant_id
+        days = [date(2024, 1, 1) + timedelta(days=n) for n in range(5)]
+        append(store, tenant, [_requests(day, 1, f"a{n}") for n, day in enumerate(days)])
+        assert _built(store) == {}
+        append(store, tenant, [_requests(date(2024, 1, 6), 10, "b")])
+        # 19,728 is a multiple of 16 too; the first 32-day block (from 19,712) is not over.
+        assert _built(store) == {8: date(2024, 1, 6), 16: date(2024, 1, 6)}
+        append(store, tenant, [_requests(date(2024, 1, 10), 100, "c")])  # the same block
+        assert store._rows("SELECT count(*) FROM rollup_usage_days_new")[0][0] == 1
+        late = _requests(date(2024, 1, 2), 1000, "late")
+        append(store, tenant, [late, _requests(date(2024, 1, 14), 10000, "d")])
+        assert _built(store) == {8: date(2024, 1, 14), 16: date(2024, 1, 6)}
+        with duckdb.connect(str(store.path)) as con:
+            assert usage_block_faults(con) == []
+        # The block from 2023-12-29 with the late event; then 01-06 to 01-13.
+        assert store._rows(
+            "SELECT day, sum(api_requests) FROM rollup_usage_blocks WHERE span = 8 "
+            "GROUP BY day ORDER BY day"
+        ) == [(date(2023, 12, 29), 1005), (date(2024, 1, 6), 110)]
+        [summed] = store.usage_sums(
+            tenant, [date(1970, 1, 1)], date(2023, 12, 29), date(2024, 1, 15)
+        )
+        assert summed.api_requests == 11115
+    finally:
+        store.close()

@@ -4,7 +4,7 @@ import logging
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +101,9 @@ class EventStore(DirectoryStore, TenantStore):
         super().__init__(path, read_only)
         self._zones: dict[int, str] = {}  # a tenant's zone never changes
         self._new_rollup_rows = {rollup.name: 0 for rollup in ROLLUPS}
+        # Per tenant, the first 8-day block not built (as of the last compaction of the per-day
+        # rollup): read once a compaction, at the tenant's first commit.
+        self._unbuilt_from: dict[int, date] = {}
         self._usage_keys = UsageKeys()
         if not read_only:
             if self._rows("SELECT count(*) FROM pending_rebuilds")[0][0]:
@@ -342,6 +345,29 @@ class EventStore(DirectoryStore, TenantStore):
         compaction."""
         for rollup, rows in self._rollup_tables(rollups):
             self._new_rollup_rows[rollup.name] += rows.num_rows
+        self._note_block_crossings(rollups.usage_days)
+
+    def _note_block_crossings(self, usage_days: pa.Table) -> None:
+        """Make the per-day rollup due for a compaction when a tenant's usage reaches a block of
+        days later than any it had: the compaction builds the blocks that closes, so that
+        questions read them from then on, not in up to 250,000 rows later."""
+        if not usage_days.num_rows:
+            return
+        newest = usage_days.group_by("tenant_id").aggregate([("day", "max")])
+        span = blocks.SPANS[0]
+        for tenant_id, day in zip(
+            newest["tenant_id"].to_pylist(), newest["day_max"].to_pylist(), strict=True
+        ):
+            block = blocks.block_start(day, span)
+            if tenant_id not in self._unbuilt_from:
+                with self._snapshot() as con:
+                    built = blocks.built_until(con, tenant_id).get(span)
+                # Nothing built yet: the next block its usage reaches builds the first ones.
+                self._unbuilt_from[tenant_id] = block if built is None else built
+            if block > self._unbuilt_from[tenant_id]:
+                self._new_rollup_rows[USAGE_DAYS.name] = max(
+                    self._new_rollup_rows[USAGE_DAYS.name], self.compact_at_rows
+                )
 
     def _compact_due(self) -> None:
         """Compact each rollup whose new rows have reached ``compact_at_rows``. Events are
@@ -357,6 +383,8 @@ class EventStore(DirectoryStore, TenantStore):
                         log.warning("compaction of %s postponed: %s", rollup.name, busy)
                         continue
                     self._new_rollup_rows[rollup.name] = 0
+                    if rollup is USAGE_DAYS:
+                        self._unbuilt_from.clear()
 
     def _tenant_zone(self, tenant_id: int) -> str:
         if tenant_id not in self._zones:
@@ -419,6 +447,7 @@ class EventStore(DirectoryStore, TenantStore):
             for rollup in ROLLUPS:
                 compact(con, rollup)
         self._new_rollup_rows = dict.fromkeys(self._new_rollup_rows, 0)
+        self._unbuilt_from.clear()
         self.directory_changed()
 
     def count_events(self, tenant_id: int | None = None) -> int:

@@ -173,6 +173,7 @@ def test_usage_that_reaches_a_later_block_builds_the_blocks_before_it(tmp_path: 
     block from 2023-12-29 (19,720); 2024-01-06 (19,728) starts the next, 2024-01-14 the one
     after."""
     store = DuckDBBackend(tmp_path / "crossing.duckdb")
+    store.compact_after_crossing_s = 0  # not a minute after the last compaction: at once
     try:
         tenant = store.create_tenant("t", TZ, 2, None).tenant_id
         days = [date(2024, 1, 1) + timedelta(days=n) for n in range(5)]
@@ -197,5 +198,11 @@ def test_usage_that_reaches_a_later_block_builds_the_blocks_before_it(tmp_path: 
             tenant, [date(1970, 1, 1)], date(2023, 12, 29), date(2024, 1, 15)
         )
         assert summed.api_requests == 11115
+        # Within a minute of that compaction, usage of a later block (2024-01-22, day 19,744)
+        # waits for the rows that make one due.
+        store.compact_after_crossing_s = 60.0
+        append(store, tenant, [_requests(date(2024, 1, 22), 1, "e")])
+        assert store._rows("SELECT count(*) FROM rollup_usage_days_new")[0][0] == 1
+        assert _built(store) == {8: date(2024, 1, 14), 16: date(2024, 1, 6)}
     finally:
         store.close()

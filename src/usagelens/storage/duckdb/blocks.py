@@ -3,11 +3,11 @@ days reads a row per key for each whole block inside it instead of one per key a
 
 Blocks are aligned on 1970-01-01 (a 16-day block is two 8-day ones, a 32-day block two 16-day
 ones), and a tenant's blocks are built at a compaction once the tenant has usage of a later day
-(its first usage in a later 8-day block makes one due): every block before ``built_until`` of
-its span in `usage_blocks_built` holds the sums of the runs' rows of its days. Rows that reach
-the runs later (late events) are added to those blocks as they do, as additive rows of their
-own. A question reads the built blocks inside its range, the runs' rows of its other days, and
-the new rows of all its days.
+(its first usage in a later 8-day block makes one due, a minute or more after the last): every
+block before ``built_until`` of its span in `usage_blocks_built` holds the sums of the runs'
+rows of its days. Rows that reach the runs later (late events) are added to those blocks as they
+do, as additive rows of their own. A question reads the built blocks inside its range, the runs'
+rows of its other days, and the new rows of all its days.
 
 Measured at 100M events (the bench's largest tenant, its 30 days to 2026-11-19): the runs'
 1,435,391 rows of those days, or 407,090 of a 16-day block, an 8-day block and 6 days; the

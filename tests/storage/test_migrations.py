@@ -159,18 +159,21 @@ def test_a_file_from_a_newer_release_is_refused(tmp_path: Path) -> None:
         migrate(con)
 
 
+# Every per-day usage measure but API requests, as zeros: the rows below differ by requests.
+_ZEROS_BUT_REQUESTS = ", ".join(f"0 AS {c}" for c in USAGE_COLUMNS if c != "api_requests")
+
+
 def insert_usage(
     con: duckdb.DuckDBPyConnection, table: str, row: tuple[int, str, str, int], **more: int
 ) -> None:
     """A per-day usage row of (tenant, organization, user, API requests) on CREATED's day, its
     other measures zero; ``more`` gives further columns (a usage_key)."""
-    zeros = ", ".join(f"0 AS {c}" for c in USAGE_COLUMNS if c != "api_requests")
     extra = "".join(f", {value} AS {name}" for name, value in more.items())
     con.execute(
         f"""
         INSERT INTO {table} BY NAME
         SELECT ? AS tenant_id, ? AS day, ? AS organization_id, ? AS user_id,
-            ? AS api_requests, {zeros}{extra}
+            ? AS api_requests, {_ZEROS_BUT_REQUESTS}{extra}
         """,
         [row[0], CREATED.date(), *row[1:]],
     )
@@ -440,15 +443,13 @@ def test_version_14_builds_the_closed_blocks_of_the_usage_runs_at_the_open(
             [(1, 1, "org-1", "u1"), (2, 1, "org-1", "u1")],
         )
         for index in range(50):  # to 2024-02-20, day 19,773
-            day = first + timedelta(days=index)
-            zeros = ", ".join(f"0 AS {c}" for c in USAGE_COLUMNS if c != "api_requests")
             con.execute(
                 f"""
                 INSERT INTO rollup_usage_days_runs BY NAME
                 SELECT 1 AS tenant_id, ? AS day, 'org-1' AS organization_id, 1 AS usage_key,
-                    ? AS api_requests, {zeros}
+                    ? AS api_requests, {_ZEROS_BUT_REQUESTS}
                 """,
-                [day, index + 1],
+                [first + timedelta(days=index), index + 1],
             )
     DuckDBBackend(path).close()
     with duckdb.connect(str(path), read_only=True) as con:

@@ -109,17 +109,21 @@ def build_closed(con: duckdb.DuckDBPyConnection, tenant_id: int, newest: date) -
     of, and are not built yet: 8-day blocks from the runs, each longer span from the one below.
     Call once the runs hold every row of those days."""
     built = built_until(con, tenant_id)
+    first = None  # the tenant's first day in the runs, read only for a span never built
+    if len(built) < len(SPANS):
+        row = con.execute(
+            "SELECT min(day) FROM rollup_usage_days_runs WHERE tenant_id = ?", [tenant_id]
+        ).fetchone()
+        first = None if row is None else row[0]
+        if first is None:
+            return
     source, below = "rollup_usage_days_runs", ""
     for span in SPANS:
         until = block_start(newest, span)
         start = built.get(span)
         if start is None:
-            first = con.execute(
-                "SELECT min(day) FROM rollup_usage_days_runs WHERE tenant_id = ?", [tenant_id]
-            ).fetchone()
-            if first is None or first[0] is None:
-                return
-            start = block_start(first[0], span)
+            assert first is not None
+            start = block_start(first, span)
         if start < until:
             con.execute(
                 f"""

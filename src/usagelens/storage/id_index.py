@@ -38,7 +38,7 @@ class _Packed:
     starts. With about 8 to 16 fingerprints a bucket, a level takes 4 bytes a fingerprint and
     0.25 to 0.5 more for the starts."""
 
-    starts: npt.NDArray[np.uint32] | npt.NDArray[np.int64]  # a bucket's first key, and the end
+    starts: npt.NDArray[np.uint32] | npt.NDArray[np.int64]  # each bucket's first key; the end
     keys: npt.NDArray[np.uint32]
     key_bits: int
 

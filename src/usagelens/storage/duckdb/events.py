@@ -123,7 +123,7 @@ class EventStore(DirectoryStore, TenantStore):
             # A file from before the rollups had runs holds them all as new rows.
             self._new_rollup_rows = {r.name: new_rows(self._con, r) for r in ROLLUPS}
             self._compact_due()
-        # Only storing events needs the id index: it loads (22 s and 4.3 bytes per event at 99M)
+        # Only storing events needs the id index: it loads (8 s and 4.3 bytes per event at 99M)
         # while reads are already answered, and the first write waits for it. A read-only
         # file stores nothing, so it never loads (its CPU would slow the first reads).
         self._index = IdIndex()

@@ -60,9 +60,15 @@ class _Packed:
         keys &= np.uint32((1 << key_bits) - 1)
         return cls(starts, keys, key_bits)
 
+    # A packed level answers size and nbytes as a plain one does: the index need not tell them
+    # apart to count.
     @property
     def size(self) -> int:
         return self.keys.size
+
+    @property
+    def nbytes(self) -> int:
+        return self.starts.nbytes + self.keys.nbytes
 
     def unpacked(self) -> Hashes:
         buckets = np.arange(self.starts.size - 1, dtype=np.uint64)
@@ -95,14 +101,6 @@ class _Packed:
 Level = Hashes | _Packed
 
 
-def _size(level: Level) -> int:
-    return level.size
-
-
-def _nbytes(level: Level) -> int:
-    return level.starts.nbytes + level.keys.nbytes if isinstance(level, _Packed) else level.nbytes
-
-
 def _values(level: Level) -> Hashes:
     return level.unpacked() if isinstance(level, _Packed) else level
 
@@ -125,11 +123,11 @@ class IdIndex:
         self._levels: dict[int, list[Level]] = {}
 
     def __len__(self) -> int:
-        return sum(_size(level) for levels in self._levels.values() for level in levels)
+        return sum(level.size for levels in self._levels.values() for level in levels)
 
     @property
     def nbytes(self) -> int:
-        return sum(_nbytes(level) for levels in self._levels.values() for level in levels)
+        return sum(level.nbytes for levels in self._levels.values() for level in levels)
 
     def _level(self, sorted_fingerprints: Hashes) -> Level:
         if sorted_fingerprints.size < self.pack_from:
@@ -141,7 +139,7 @@ class IdIndex:
             return
         levels = self._levels.setdefault(tenant_id, [])
         levels.append(np.sort(fingerprints(hashes)))
-        while len(levels) > 1 and _size(levels[-2]) <= 2 * _size(levels[-1]):
+        while len(levels) > 1 and levels[-2].size <= 2 * levels[-1].size:
             newest = _values(levels.pop())
             merged = np.concatenate((_values(levels[-1]), newest))
             del newest

@@ -247,39 +247,35 @@ def _organizations_in_python(
 _Breakdown = TypeVar("_Breakdown", bound=CostBreakdown)
 
 
-def _breakdown(
-    kind: type[_Breakdown], row: Figures, costs: dict[str, Decimal], **extra: Any
-) -> _Breakdown:
-    """A user's cost breakdown, or an organization's with its ``extra`` fields (``costs``: the
-    row's)."""
-    counts = row.counts
+def _breakdown(kind: type[_Breakdown], row: Figures, **extra: Any) -> _Breakdown:
+    """A user's cost breakdown, or an organization's with its ``extra`` fields."""
+    counts, costs = row.counts, row.costs
     return kind(
-        messaging_cost=costs["messaging_cost"],
-        voice_cost=costs["voice_cost"],
-        api_request_cost=costs["api_request_cost"],
-        api_requests_count=counts["api_requests"],
-        api_storage_cost=costs["api_storage_cost"],
-        phone_rental_cost=costs["phone_rental_cost"],
-        phone_rental_count=counts["phone_rentals"],
-        phone_purchase_cost=costs["phone_purchase_cost"],
-        phone_purchase_count=counts["phone_purchases"],
+        messaging_cost=costs.messaging_cost,
+        voice_cost=costs.voice_cost,
+        api_request_cost=costs.api_request_cost,
+        api_requests_count=counts.api_requests,
+        api_storage_cost=costs.api_storage_cost,
+        phone_rental_cost=costs.phone_rental_cost,
+        phone_rental_count=counts.phone_rentals,
+        phone_purchase_cost=costs.phone_purchase_cost,
+        phone_purchase_count=counts.phone_purchases,
         kb_cost=row.kb_cost,
-        kb_count=counts["kb_count"],
+        kb_count=counts.kb_count,
         kb_minutes=minutes(row.kb_minutes),
         **extra,
     )
 
 
 def _organization_breakdown(row: Figures) -> OrganizationCostBreakdown:
-    costs = row.costs()
+    costs = row.costs
     return _breakdown(
         OrganizationCostBreakdown,
         row,
-        costs,
-        kb_monthly_cost=costs["kb_monthly_cost"],
-        kb_usage_cost=costs["kb_usage_cost"],
-        brand_registration_cost=costs["brand_registration_cost"],
-        brand_registration_count=row.counts["brand_registrations"],
+        kb_monthly_cost=costs.kb_monthly_cost,
+        kb_usage_cost=costs.kb_usage_cost,
+        brand_registration_cost=costs.brand_registration_cost,
+        brand_registration_count=row.counts.brand_registrations,
     )
 
 
@@ -358,12 +354,12 @@ def _level(kind: type[_Level], row: Figures, **identity: Any) -> _Level:
     counts = row.counts
     return kind(
         **identity,
-        total_sms_sent=counts["sms_sent"],
-        total_sms_received=counts["sms_received"],
-        total_mms_sent=counts["mms_sent"],
-        total_mms_received=counts["mms_received"],
-        total_voice_calls=counts["voice_calls"],
-        total_voice_seconds=counts["voice_seconds"],
+        total_sms_sent=counts.sms_sent,
+        total_sms_received=counts.sms_received,
+        total_mms_sent=counts.mms_sent,
+        total_mms_received=counts.mms_received,
+        total_voice_calls=counts.voice_calls,
+        total_voice_seconds=counts.voice_seconds,
         total_cost=row.total_cost,
     )
 
@@ -374,7 +370,7 @@ def _user_analytics(user_id: str, name: str, row: Figures) -> UserAnalytics:
         row,
         user_id=user_id,
         user_name=name,
-        cost_breakdown=_breakdown(CostBreakdown, row, row.costs()),
+        cost_breakdown=_breakdown(CostBreakdown, row),
     )
 
 

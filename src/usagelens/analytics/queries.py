@@ -4,7 +4,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 
 @dataclass(frozen=True)
@@ -84,9 +84,10 @@ class PriceVersion:
     prices: Mapping[str, int]  # each of the card's prices times 10^PRICE_SCALE, by name
 
 
-@dataclass(frozen=True)
-class PricedUsage:
-    """A key's (or a whole organization's) quantities and rounded costs, priced by the engine."""
+class PricedUsage(NamedTuple):
+    """A key's (or a whole organization's) quantities and rounded costs, priced by the engine.
+    (A tuple: an answer reads thousands of these, and a frozen dataclass took about 1 µs more
+    to make each.)"""
 
     organization_id: str
     user_id: str  # "": the organization's own events, or the whole organization

@@ -424,10 +424,11 @@ def organization_rows(
     priced = priced_organizations(backend, tenant_id, prices, range_)
     by_id = {organization.organization_id: organization for organization in priced}
     listed = []
+    exponent = prices.minor_exponent
     for organization_id, name in _organization_ids(backend, tenant_id, members, priced).items():
         found = by_id.get(organization_id)
         elsewhere = [] if found is None else found.users_elsewhere
-        row = Figures(found, prices.minor_exponent)
+        row = Figures(found, exponent)
         count = members.get(organization_id, 0)
         listed.append(OrganizationRow(organization_id, name, count, elsewhere, row))
     listed.sort(key=lambda o: (-o.row.total_units, o.organization_name, o.organization_id))

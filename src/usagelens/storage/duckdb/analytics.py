@@ -230,6 +230,15 @@ def _holding(
     return [source for source, holds in zip(sources, found, strict=True) if holds]
 
 
+def _naming_keys(params: dict[str, Any]) -> str:
+    """The join that names each grouped key ``s`` by its organization and user: with the
+    question's organization, if it has one, so the engine reads only its keys (at 100M events,
+    the per-user question's 3,736 keys among its tenant's 98,517: 24.6 ms in the engine
+    before, 22.3-22.7 with it)."""
+    one = " AND k.organization_id = $organization" if "organization" in params else ""
+    return f"JOIN usage_keys k ON k.tenant_id = $tenant AND k.usage_key = s.usage_key{one}"
+
+
 def _used(params: dict[str, Any], sql: str) -> dict[str, Any]:
     """The parameters ``sql`` names: DuckDB refuses any other (those of sources left out)."""
     return {name: value for name, value in params.items() if re.search(rf"\${name}\b", sql)}
@@ -324,10 +333,7 @@ class AnalyticsStore(Database):
                 if integer == integers[-1]:
                     raise PricingOverflow(str(error)) from None
         split = 3 + len(COUNTS)
-        return [
-            PricedUsage(row[0], row[1], row[2], tuple(row[3:split]), tuple(row[split:]))
-            for row in found
-        ]
+        return [PricedUsage(row[0], row[1], row[2], row[3:split], row[split:]) for row in found]
 
     @staticmethod
     def _priced_sql(
@@ -368,7 +374,7 @@ class AnalyticsStore(Database):
                 SELECT r.usage_key, r.version, {summed}
                 FROM ({_versioned(sources, len(versions))}) r
                 GROUP BY ALL
-            ) s JOIN usage_keys k ON k.tenant_id = $tenant AND k.usage_key = s.usage_key
+            ) s {_naming_keys(params)}
         """
         # Each reported figure (a count, or a cost's numerator) as (expression, name).
         figures = [(f"s.{source}::{integer}", name) for name, source in COUNTS] + [
@@ -427,7 +433,7 @@ class AnalyticsStore(Database):
                         {", ".join(_sum(column) for column in QUANTITIES)}
                     FROM ({_versioned(sources, len(version_days))}) r
                     GROUP BY ALL
-                ) s JOIN usage_keys k ON k.tenant_id = $tenant AND k.usage_key = s.usage_key
+                ) s {_naming_keys(params)}
                 ORDER BY 1, 2, 3
             """
             with busy_when_out_of_memory():

@@ -208,7 +208,7 @@ class Served:
 
 def serve(db: Path, key: str, mix: list[Question], budget: Budget) -> Served:
     """A cold start on the loaded file, then the mix once the id index has loaded (its load
-    takes a core for 22 s at 100M: queries during it measure the load, not the steady state);
+    takes a core for 6 to 8 s at 100M: queries during it measure the load, not the steady state);
     the peak RSS is the fresh process's."""
     with loading.Service(db) as server:
         cold_s = server.answered(mix[0].path, key)

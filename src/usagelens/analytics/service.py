@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -70,7 +70,7 @@ class Pricing:
     currency: str
     minor_unit: Decimal
 
-    @property
+    @cached_property  # read for every row of an answer
     def minor_exponent(self) -> int:
         exponent = self.minor_unit.as_tuple().exponent
         assert isinstance(exponent, int)
@@ -424,11 +424,10 @@ def organization_rows(
     priced = priced_organizations(backend, tenant_id, prices, range_)
     by_id = {organization.organization_id: organization for organization in priced}
     listed = []
-    exponent = prices.minor_exponent
     for organization_id, name in _organization_ids(backend, tenant_id, members, priced).items():
         found = by_id.get(organization_id)
         elsewhere = [] if found is None else found.users_elsewhere
-        row = Figures(found, exponent)
+        row = Figures(found, prices.minor_exponent)
         count = members.get(organization_id, 0)
         listed.append(OrganizationRow(organization_id, name, count, elsewhere, row))
     listed.sort(key=lambda o: (-o.row.total_units, o.organization_name, o.organization_id))

@@ -8,8 +8,8 @@ from fractions import Fraction
 import pytest
 
 from usagelens.analytics import costs
-from usagelens.analytics.costs import Figures, Money, Quantities, Row, decimals, round_half_up
-from usagelens.analytics.queries import COUNTS, MONEY_FIELDS, PricedUsage
+from usagelens.analytics.costs import Money, Quantities, Row, decimals, round_half_up
+from usagelens.analytics.queries import MONEY_FIELDS
 
 
 def reference(value: Fraction, minor_unit: Decimal) -> Decimal:
@@ -65,29 +65,6 @@ def test_adding_rows_adds_every_field() -> None:
         assert getattr(total.quantities, item.name) == 2 * number, item.name
     for number, name in enumerate(MONEY_FIELDS, start=1):
         assert getattr(total.money, name) == 2 * number, name
-
-
-def test_figures_name_each_integer_of_the_engine() -> None:
-    """Counts and costs are read by position from the engine's rows: each must land under its
-    own name, with the exponent's decimals (text as the answers write it)."""
-    counts = tuple(range(1, len(COUNTS) + 1))
-    units = tuple(100 * n + n for n in range(1, len(MONEY_FIELDS) + 1))  # 101, 202, ...
-    row = Figures(PricedUsage("org", "user", [], counts, units), 2)
-    for (name, _), expected in zip(COUNTS, counts, strict=True):
-        assert getattr(row.counts, name) == expected, name
-    for name, expected in zip(MONEY_FIELDS, units, strict=True):
-        assert str(getattr(row.costs, name)) == f"{expected // 100}.{expected % 100:02d}", name
-    assert row.total_units == sum(units)
-    assert str(row.total_cost) == "45.45"  # 101 + 202 + ... + 909 cents
-    assert str(row.kb_cost) == "15.15"  # kb_monthly_cost 7.07 + kb_usage_cost 8.08
-    assert row.kb_minutes == Decimal("0.000011")  # kb_minutes, the 11th count, in 10^-6
-
-
-def test_figures_of_nothing_are_zeros_in_the_minor_unit() -> None:
-    row = Figures(None, 3)
-    assert set(row.counts) == {0}
-    assert [str(cost) for cost in row.costs] == ["0.000"] * len(MONEY_FIELDS)
-    assert (str(row.total_cost), str(row.kb_cost), row.total_units) == ("0.000", "0.000", 0)
 
 
 def test_shared_decimals_stay_right_past_their_bound(monkeypatch: pytest.MonkeyPatch) -> None:

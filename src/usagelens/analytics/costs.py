@@ -29,13 +29,14 @@ from decimal import (
     Overflow,
     localcontext,
 )
-from typing import NamedTuple
 
 from usagelens.analytics.queries import (
     COUNTS,
     MONEY_FIELDS,
     QUANTITY_SCALE,
+    Counts,
     PricedUsage,
+    Units,
     UsageSums,
 )
 from usagelens.pricing.ratecard import GB_HOURS_PER_GB_MONTH, RateCard
@@ -249,10 +250,10 @@ class Row:
         counts[_COUNT_NAMES.index("kb_minutes")] = int(
             _EXACT.scaleb(self.quantities.kb_minutes, QUANTITY_SCALE)
         )
-        units = tuple(
+        units = Units._make(
             int(_EXACT.scaleb(getattr(self.money, name), minor_exponent)) for name in MONEY_FIELDS
         )
-        return PricedUsage(organization_id, user_id, users_elsewhere, tuple(counts), units)
+        return PricedUsage(organization_id, user_id, users_elsewhere, Counts._make(counts), units)
 
     def add(self, other: "Row") -> None:
         self.quantities.add(other.quantities)
@@ -260,45 +261,6 @@ class Row:
 
 
 _COUNT_NAMES = tuple(name for name, _ in COUNTS)
-_ZERO_COUNTS = (0,) * len(COUNTS)
-_ZERO_UNITS = (0,) * len(MONEY_FIELDS)
-_KB_MONTHLY = MONEY_FIELDS.index("kb_monthly_cost")
-_KB_USAGE = MONEY_FIELDS.index("kb_usage_cost")
-
-
-class Counts(NamedTuple):
-    """A row's quantities, in `COUNTS` order (kb_minutes in units of 10^-QUANTITY_SCALE)."""
-
-    sms_sent: int
-    sms_received: int
-    mms_sent: int
-    mms_received: int
-    voice_calls: int
-    voice_seconds: int
-    api_requests: int
-    phone_rentals: int
-    phone_purchases: int
-    kb_count: int
-    kb_minutes: int
-    brand_registrations: int
-
-
-class Costs(NamedTuple):
-    """A row's reported costs, in `MONEY_FIELDS` order."""
-
-    messaging_cost: Decimal
-    voice_cost: Decimal
-    api_request_cost: Decimal
-    api_storage_cost: Decimal
-    phone_rental_cost: Decimal
-    phone_purchase_cost: Decimal
-    kb_monthly_cost: Decimal
-    kb_usage_cost: Decimal
-    brand_registration_cost: Decimal
-
-
-assert Counts._fields == _COUNT_NAMES
-assert Costs._fields == MONEY_FIELDS
 
 # Distinct amounts the shared cache keeps before it starts again (answers repeat the same
 # amounts, zeros above all: of the 43,000 the organizations answer writes on the bench's 100M
@@ -306,9 +268,10 @@ assert Costs._fields == MONEY_FIELDS
 _MOST_KEPT = 1 << 16
 
 
-class _Decimals(dict[int, Decimal]):
+class Decimals(dict[int, Decimal]):
     """Integers of 10^-``exponent`` as decimals, each made once (decimals are immutable, so
-    answers may share them): a dict lookup instead of 0.5 µs to make each."""
+    answers may share them): a dict lookup instead of 0.5 µs to make each. Answers have
+    thousands of rows of a dozen amounts each."""
 
     def __init__(self, exponent: int) -> None:
         super().__init__()
@@ -321,35 +284,12 @@ class _Decimals(dict[int, Decimal]):
         return value
 
 
-_DECIMALS: dict[int, _Decimals] = {}
+_DECIMALS: dict[int, Decimals] = {}
 
 
-def decimals(exponent: int) -> _Decimals:
+def decimals(exponent: int) -> Decimals:
     """The shared cache of amounts of 10^-``exponent``."""
     found = _DECIMALS.get(exponent)
     if found is None:
-        found = _DECIMALS[exponent] = _Decimals(exponent)
+        found = _DECIMALS[exponent] = Decimals(exponent)
     return found
-
-
-class Figures:
-    """A row's reported figures from its exact integers (counts, and costs in minor units, as
-    the engine gives them), as an answer writes them: a decimal is looked up for each amount,
-    and a total is a sum of integers. Answers have thousands of rows: on the bench's 10M file,
-    the per-user answer of its largest organization (1,164 users) took 4.05 ms from the
-    engine's rows to JSON with dicts of names here and a cached function call per decimal,
-    2.37 ms with these tuples and dict lookups."""
-
-    __slots__ = ("costs", "counts", "kb_cost", "kb_minutes", "total_cost", "total_units")
-
-    def __init__(self, priced: PricedUsage | None, minor_exponent: int) -> None:
-        """``priced`` None: a row of zeros."""
-        counts = Counts._make(_ZERO_COUNTS if priced is None else priced.counts)
-        units = _ZERO_UNITS if priced is None else priced.units
-        money = decimals(minor_exponent)
-        self.counts = counts
-        self.costs = Costs._make([money[amount] for amount in units])
-        self.total_units = sum(units)
-        self.total_cost = money[self.total_units]
-        self.kb_cost = money[units[_KB_MONTHLY] + units[_KB_USAGE]]
-        self.kb_minutes = decimals(QUANTITY_SCALE)[counts.kb_minutes]

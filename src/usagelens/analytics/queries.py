@@ -68,6 +68,42 @@ COUNTS: tuple[tuple[str, str], ...] = (
 )
 """A row's reported quantities, each with the `UsageSums` measure it sums."""
 
+
+class Counts(NamedTuple):
+    """A row's quantities, in `COUNTS` order (kb_minutes in units of 10^-QUANTITY_SCALE)."""
+
+    sms_sent: int
+    sms_received: int
+    mms_sent: int
+    mms_received: int
+    voice_calls: int
+    voice_seconds: int
+    api_requests: int
+    phone_rentals: int
+    phone_purchases: int
+    kb_count: int
+    kb_minutes: int
+    brand_registrations: int
+
+
+class Units(NamedTuple):
+    """A row's reported costs, in `MONEY_FIELDS` order, in minor units of the currency (each
+    rounded on its own)."""
+
+    messaging_cost: int
+    voice_cost: int
+    api_request_cost: int
+    api_storage_cost: int
+    phone_rental_cost: int
+    phone_purchase_cost: int
+    kb_monthly_cost: int
+    kb_usage_cost: int
+    brand_registration_cost: int
+
+
+assert Counts._fields == tuple(name for name, _ in COUNTS)
+assert Units._fields == MONEY_FIELDS
+
 PRICE_SCALE = 12
 """Prices have at most 12 decimal places: `PriceVersion` holds them times 10^12."""
 QUANTITY_SCALE = 6
@@ -94,8 +130,17 @@ class PricedUsage(NamedTuple):
     # For a whole organization: its users with usage whom the directory puts in another
     # organization, or in none (those it puts there are the directory's to count).
     users_elsewhere: list[str]
-    counts: tuple[int, ...]  # in `COUNTS` order; kb_minutes times 10^QUANTITY_SCALE
-    units: tuple[int, ...]  # in `MONEY_FIELDS` order, in minor units of the currency
+    counts: Counts
+    units: Units
+
+
+def nothing_priced(organization_id: str = "", user_id: str = "") -> PricedUsage:
+    """A key's figures without usage: zeros."""
+    return PricedUsage(organization_id, user_id, [], _NO_COUNTS, _NO_UNITS)
+
+
+_NO_COUNTS = Counts._make((0,) * len(Counts._fields))
+_NO_UNITS = Units._make((0,) * len(Units._fields))
 
 
 class PricingOverflow(ArithmeticError):

@@ -18,9 +18,11 @@ from usagelens.analytics.queries import (
     PRICE_SCALE,
     QUANTITIES,
     QUANTITY_SCALE,
+    Counts,
     PricedUsage,
     PriceVersion,
     PricingOverflow,
+    Units,
     UsageSums,
 )
 from usagelens.pricing.ratecard import GB_HOURS_PER_GB_MONTH, PRICE_KEYS
@@ -333,7 +335,12 @@ class AnalyticsStore(Database):
                 if integer == integers[-1]:
                     raise PricingOverflow(str(error)) from None
         split = 3 + len(COUNTS)
-        return [PricedUsage(row[0], row[1], row[2], row[3:split], row[split:]) for row in found]
+        return [
+            PricedUsage(
+                row[0], row[1], row[2], Counts._make(row[3:split]), Units._make(row[split:])
+            )
+            for row in found
+        ]
 
     @staticmethod
     def _priced_sql(

@@ -380,6 +380,39 @@ def test_events_create_the_directory_entries_they_name(tmp_path: Path) -> None:
         assert backend.list_users(other) == []
 
 
+def test_a_commit_creates_what_each_tenant_does_not_know_yet(tmp_path: Path) -> None:
+    """One commit whose tenants name the same ids: the one that knows them keeps its entries,
+    the other gets its own, in the organization of its own first event naming them."""
+    with opened(tmp_path / "x.duckdb") as backend:
+        knows = backend.create_tenant("knows", "UTC", 2, None).tenant_id
+        learns = backend.create_tenant("learns", "UTC", 2, None).tenant_id
+        append(backend, knows, [named_event("1", "2024-05-01T10:00:00Z", organization="org-1")])
+        backend.append_events(
+            [
+                table_of(knows, [named_event("2", "2024-05-01T11:00:00Z", organization="org-2")]),
+                table_of(
+                    learns,
+                    [
+                        named_event("3", "2024-05-01T12:00:00Z", organization="org-3"),
+                        named_event("4", "2024-05-01T09:00:00Z", organization="org-1"),
+                    ],
+                ),
+            ]
+        )
+        assert backend.get_user(knows, "user-1") == User("user-1", None, None, "org-1")
+        assert backend.get_agent(knows, "agent-1") == Agent("agent-1", None, "org-1")
+        assert backend.get_user(learns, "user-1") == User("user-1", None, None, "org-3")
+        assert backend.get_agent(learns, "agent-1") == Agent("agent-1", None, "org-3")
+        assert [o.organization_id for o in backend.list_organizations(knows)] == [
+            "org-1",
+            "org-2",
+        ]
+        assert [o.organization_id for o in backend.list_organizations(learns)] == [
+            "org-1",
+            "org-3",
+        ]
+
+
 def test_latest_event_time_wins_for_names_and_emails_first_event_for_organization(
     tmp_path: Path,
 ) -> None:

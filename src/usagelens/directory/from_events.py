@@ -44,6 +44,13 @@ NAMES_SCHEMA = pa.schema(
 )
 
 
+def ids_named(events: pa.Table, kind: EntityKind) -> list[tuple[int, str]]:
+    """Each (tenant_id, id) the events name, once."""
+    pairs = events.group_by(["tenant_id", kind.id_column], use_threads=False).aggregate([])
+    tenants, ids = pairs["tenant_id"].to_pylist(), pairs[kind.id_column].to_pylist()
+    return [(tenant, id_) for tenant, id_ in zip(tenants, ids, strict=True) if id_ is not None]
+
+
 def entities_named(events: pa.Table, kind: EntityKind) -> pa.Table:
     """Each (tenant_id, id) the events name, with the organization of the first event naming
     it (organizations: their own id), in the order they first appear."""

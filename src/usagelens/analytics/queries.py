@@ -134,13 +134,13 @@ class PricedUsage(NamedTuple):
     units: Units
 
 
+_NO_COUNTS = Counts._make((0,) * len(Counts._fields))
+_NO_UNITS = Units._make((0,) * len(Units._fields))
+
+
 def nothing_priced(organization_id: str = "", user_id: str = "") -> PricedUsage:
     """A key's figures without usage: zeros."""
     return PricedUsage(organization_id, user_id, [], _NO_COUNTS, _NO_UNITS)
-
-
-_NO_COUNTS = Counts._make((0,) * len(Counts._fields))
-_NO_UNITS = Units._make((0,) * len(Units._fields))
 
 
 class PricingOverflow(ArithmeticError):

@@ -271,7 +271,9 @@ class DirectoryStore(Database):
             }
             if not unknown:
                 continue
-            naming = events.filter(pc.is_in(events[kind.id_column], pa.array(unknown, pa.string())))
+            naming = events.filter(
+                pc.is_in(events[kind.id_column], pa.array(list(unknown), pa.string()))
+            )
             fresh = [  # those ids may be known to other tenants
                 row
                 for row in entities_named(naming, kind).to_pylist()

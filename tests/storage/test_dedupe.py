@@ -1,5 +1,5 @@
 """Dedupe stays exact where its shortcuts could mislead it: ids whose 64-bit hashes collide,
-retries spread over distant times (each looked up in its own span), ids repeated in one commit."""
+retries spread over distant times (looked up at their own times), ids repeated in one commit."""
 
 import random
 from collections.abc import Iterator
@@ -14,7 +14,7 @@ from tests.rollup_reference import make_events
 from tests.storage.test_duckdb_backend import stored_ids, table_of
 from usagelens.storage.base import AppendResult
 from usagelens.storage.duckdb.backend import DuckDBBackend
-from usagelens.storage.duckdb.events import repeated, time_spans
+from usagelens.storage.duckdb.events import repeated
 
 
 @pytest.fixture
@@ -86,34 +86,13 @@ def test_retries_far_apart_in_time_are_all_found(store: DuckDBBackend) -> None:
         event["time"] = start.isoformat() + "Z"
     for at in range(0, len(events), 100):
         store.append_events([table_of(tenant, events[at : at + 100])])
-    # Retries of old and recent events mixed with new ones, in more clusters of time than
-    # there are spans: every retry is still recognised, every new event kept.
+    # Retries of old and recent events mixed with new ones, spread over the year: every retry
+    # is still recognised, every new event kept.
     retried = rng.sample(events, 60)
     fresh = make_events(seed=14, prefix="n", count=40)
     results = store.append_events([table_of(tenant, [*retried, *fresh])])
     assert results == [AppendResult(40, 60)]
     assert len(stored_ids(store, tenant)) == 640
-
-
-def test_time_spans_cover_every_time_in_at_most_sixteen_spans() -> None:
-    rng = np.random.default_rng(15)
-    hours = np.sort(rng.integers(0, 24 * 365, size=500))
-    times = (np.datetime64("2024-01-01T00:00:00", "us") + hours.astype("timedelta64[h]")).astype(
-        "datetime64[us]"
-    )
-    spans = time_spans(rng.permutation(times))
-    assert 1 <= len(spans) <= 16
-    for moment in times.tolist():
-        assert any(first <= moment <= last for first, last in spans)
-    assert [first for first, _ in spans] == sorted(first for first, _ in spans)
-
-
-def test_time_spans_split_only_at_gaps_over_an_hour() -> None:
-    base = datetime(2024, 3, 1)
-    moments = [base + timedelta(minutes=m) for m in (0, 30, 90, 150, 400)]
-    spans = time_spans(np.array(moments, dtype="datetime64[us]"))
-    assert spans == [(moments[0], moments[3]), (moments[4], moments[4])]
-    assert time_spans(np.array([], dtype="datetime64[us]")) == []
 
 
 def test_repeated_marks_every_occurrence_of_a_repeated_value() -> None:

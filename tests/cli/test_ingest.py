@@ -267,7 +267,7 @@ def test_an_invalid_line_keeps_the_chunks_before_it_and_the_fixed_file_loads_the
 
 def _kill_while_loading(db: Path, path: Path, settle: float) -> bool:
     """Start `usagelens ingest`, SIGKILL it ``settle`` seconds after its first commit began;
-    False if it ended before it could be killed."""
+    False if it ended, or was past its last commit, before it could be killed."""
     wal = db.with_name(db.name + ".wal")
     process = subprocess.Popen(
         [
@@ -292,7 +292,10 @@ def _kill_while_loading(db: Path, path: Path, settle: float) -> bool:
         if process.poll() is not None:
             return False
         workers = _children(process.pid)
-        assert workers, "the load has no worker processes to check"
+        if not workers:
+            # Every chunk decoded: it is past its last commit, checkpointing the file as it
+            # closes (the log is only checkpointed then, up to 256 MiB). As if it had ended.
+            return False
         process.send_signal(signal.SIGKILL)
         process.wait()
         _assert_they_end(workers)

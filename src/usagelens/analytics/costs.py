@@ -31,7 +31,6 @@ from decimal import (
 )
 
 from usagelens.analytics.queries import (
-    COUNTS,
     MONEY_FIELDS,
     QUANTITY_SCALE,
     Counts,
@@ -246,21 +245,19 @@ class Row:
     ) -> PricedUsage:
         """The row as the engine gives one: counts, and costs in minor units (exact: each
         figure is rounded to them)."""
-        counts = [getattr(self.quantities, name) for name in _COUNT_NAMES]
-        counts[_COUNT_NAMES.index("kb_minutes")] = int(
-            _EXACT.scaleb(self.quantities.kb_minutes, QUANTITY_SCALE)
+        quantities = self.quantities
+        counts = Counts._make(getattr(quantities, name) for name in Counts._fields)._replace(
+            kb_minutes=int(_EXACT.scaleb(quantities.kb_minutes, QUANTITY_SCALE))
         )
         units = Units._make(
             int(_EXACT.scaleb(getattr(self.money, name), minor_exponent)) for name in MONEY_FIELDS
         )
-        return PricedUsage(organization_id, user_id, users_elsewhere, Counts._make(counts), units)
+        return PricedUsage(organization_id, user_id, users_elsewhere, counts, units)
 
     def add(self, other: "Row") -> None:
         self.quantities.add(other.quantities)
         self.money.add(other.money)
 
-
-_COUNT_NAMES = tuple(name for name, _ in COUNTS)
 
 # Distinct amounts the shared cache keeps before it starts again (answers repeat the same
 # amounts, zeros above all: of the 43,000 the organizations answer writes on the bench's 100M

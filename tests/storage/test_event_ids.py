@@ -130,6 +130,27 @@ def test_packed_ids_whose_hashes_collide_are_told_apart(tmp_path: Path) -> None:
         assert stored_ids(backend, tenant) == sorted(ids)
 
 
+def test_a_packed_id_sent_again_at_another_time_is_a_duplicate(tmp_path: Path) -> None:
+    """A packed id keeps its high half relative to its event's time: sent again with another
+    time, it is found by the look-up over every stored event, also after a restart."""
+    events = with_ids(PACKED, seed=4)
+
+    def moved(by: timedelta) -> list[Event]:
+        return [
+            {**event, "time": (datetime.fromisoformat(event["time"]) + by).isoformat()}
+            for event in events
+        ]
+
+    path = tmp_path / "moved.duckdb"
+    with opened(path) as backend:
+        tenant = backend.create_tenant("t", "UTC", 2, None).tenant_id
+        assert append(backend, tenant, events) == AppendResult(len(events), 0)
+        assert append(backend, tenant, moved(timedelta(days=-700))) == AppendResult(0, len(events))
+    with opened(path) as backend:
+        assert append(backend, tenant, moved(timedelta(minutes=3))) == AppendResult(0, len(events))
+        assert stored_ids(backend, tenant) == sorted(PACKED)
+
+
 def colliding_ulids(count: int, rng: random.Random) -> list[str]:
     """ULIDs that all have one hash: the low half of each cancels the mix of its high half."""
     highs = [rng.getrandbits(62) for _ in range(count)]

@@ -6,6 +6,7 @@ time, and the latest wins when read, so ingest never rewrites a directory row.
 
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -44,11 +45,15 @@ NAMES_SCHEMA = pa.schema(
 )
 
 
-def ids_named(events: pa.Table, kind: EntityKind) -> list[tuple[int, str]]:
-    """Each (tenant_id, id) the events name, once."""
+def ids_named(events: pa.Table, kind: EntityKind) -> dict[int, list[str]]:
+    """Each id the events name, once, by tenant."""
     pairs = events.group_by(["tenant_id", kind.id_column], use_threads=False).aggregate([])
-    tenants, ids = pairs["tenant_id"].to_pylist(), pairs[kind.id_column].to_pylist()
-    return [(tenant, id_) for tenant, id_ in zip(tenants, ids, strict=True) if id_ is not None]
+    pairs = pairs.filter(pc.is_valid(pairs[kind.id_column]))
+    tenants = pairs["tenant_id"]
+    return {
+        tenant: pairs[kind.id_column].filter(pc.equal(tenants, tenant)).to_pylist()
+        for tenant in pc.unique(tenants).to_pylist()
+    }
 
 
 def entities_named(events: pa.Table, kind: EntityKind) -> pa.Table:
@@ -72,11 +77,13 @@ def names_of(events: pa.Table, seq: int) -> pa.Table:
     """The latest value of every name or email the events carry, per entity and field, marked
     with the commit's sequence number: of two values with the same event time, the one that
     arrived later wins (within a commit, the later row)."""
-    position = pa.array(range(events.num_rows), pa.int64())
-    events = events.append_column("position", position)
+    events = events.append_column("position", pa.array(np.arange(events.num_rows, dtype=np.int64)))
     parts = []
     for kind, field, column in _NAME_SOURCES:
-        carrying = events.filter(pc.is_valid(events[column]))
+        # Only the columns it needs: filtering every column of a commit's 16,000 events, four
+        # times, took 14 ms of a commit for about 1,400 names.
+        needed = events.select(["tenant_id", kind.id_column, column, "time", "position"])
+        carrying = needed.filter(pc.is_valid(needed[column]))
         if carrying.num_rows:
             count = carrying.num_rows
             parts.append(

@@ -262,13 +262,12 @@ class DirectoryStore(Database):
         and append the names and emails they carry."""
         for kind in ENTITY_KINDS:
             # Almost every id a commit names is known: only the events naming one that is not
-            # are read in full (this method's part of a commit of 16,000 events: 28 ms when every
-            # entity named was read into Python, 17 now).
-            unknown = {
-                id_
-                for tenant, id_ in ids_named(events, kind)
-                if id_ not in self._known_ids(kind, tenant)
-            }
+            # are read in full, and each tenant's ids are checked as one set (this method's part
+            # of a commit of 15,000 events at 10M: 34.5 ms with each id looked up in turn, 18.8
+            # this way and with names_of filtering only the columns it needs).
+            unknown: set[str] = set()
+            for tenant, ids in ids_named(events, kind).items():
+                unknown |= set(ids) - self._known_ids(kind, tenant)
             if not unknown:
                 continue
             naming = events.filter(

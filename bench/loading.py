@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 import httpx
+import psutil
 
 from bench.dataset import Dataset
 from bench.timing import CONCURRENCY
@@ -292,10 +293,20 @@ class Service:
         self.stop()
 
     def peak_rss_kib(self) -> int:
-        """The process's high-water mark of resident memory (VmHWM)."""
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
-        return int(found[1]) if found else 0
+        """The high-water marks of resident memory (VmHWM) of the server and of the processes
+        it started (its decoding workers), summed: at most what they held at once, since the
+        workers are forked and share pages."""
+        workers = psutil.Process(self.process.pid).children(recursive=True)
+        return sum(_peak_rss_kib(pid) for pid in (self.process.pid, *(w.pid for w in workers)))
+
+
+def _peak_rss_kib(pid: int) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return 0
+    found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return int(found[1]) if found else 0
 
 
 def export_events(db: Path, parquet: Path) -> int:

@@ -38,7 +38,8 @@ How it is measured:
   counts the lines sent, duplicates included.
 - Disk: the DuckDB file plus its write-ahead log after loading, over the stored events. Cold
   start: from starting the server on the loaded file until the first usage answer is 200
-  (polled every 10 ms). Peak RSS: the server's VmHWM after serving the query mix.
+  (polled every 10 ms). Peak RSS: the server's VmHWM after serving the query mix, plus that of
+  the processes it started (its ingest decoding workers), which share some of its pages.
 - Queries, all for the largest tenant: usage of its largest account over the last 30 local days
   by day and by hour (the API answers at most 500 buckets: the hourly questions cover the first
   500 hours, and so do the baselines), without and with `group_by` agent and subaccount; the

@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 
@@ -12,6 +13,7 @@ from usagelens.auth.service import Authenticator
 from usagelens.dashboard.endpoints import router as dashboard_router
 from usagelens.directory.endpoints import router as directory_router
 from usagelens.health.endpoints import router as health_router
+from usagelens.ingest.decoding import Limits, RequestDecoder
 from usagelens.ingest.endpoints import router as ingest_router
 from usagelens.ingest.writer import GroupCommitWriter
 from usagelens.mau.charge_endpoints import router as charge_router
@@ -50,15 +52,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             backend.limit_memory(settings.duckdb_memory_limit)
         writer = GroupCommitWriter(backend)
         writer.start()
+        limits = Limits(settings.max_batch_events, timedelta(seconds=settings.max_future_seconds))
+        decoder = RequestDecoder(backend, limits, settings.decode_processes)
+        decoder.start()
         app.state.settings = settings
         app.state.backend = backend
         app.state.writer = writer
+        app.state.decoder = decoder
         app.state.authenticator = Authenticator(
             backend, settings.key_prefix, token_verifier(settings, backend)
         )
         try:
             yield
         finally:
+            decoder.close()
             writer.stop()
             backend.close()
 

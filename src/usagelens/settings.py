@@ -44,6 +44,16 @@ class Settings(BaseSettings):
     max_future_seconds: int = Field(
         default=300, ge=0, description="How far in the future an event's `time` may lie."
     )
+    decode_processes: int = Field(
+        default=1,
+        ge=0,
+        le=64,
+        description=(
+            "Worker processes that decode ingest requests beside the server (0: decode in "
+            "the server's threads, which then wait for each other and for the writer on "
+            "Python's GIL)."
+        ),
+    )
     oidc_issuer: str | None = Field(
         default=None,
         description=(

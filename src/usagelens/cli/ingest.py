@@ -8,8 +8,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
 from usagelens.cli.options import DEFAULT_DB, DbOption, open_backend
-from usagelens.ingest.bulk import CHUNK_EVENTS, BulkInvalid, default_workers, load_file
+from usagelens.ingest.bulk import CHUNK_EVENTS, BulkInvalid, load_file
 from usagelens.ingest.errors import RejectedBody
+from usagelens.ingest.workers import default_workers
 
 _MAX_SHOWN = 50
 

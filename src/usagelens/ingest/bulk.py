@@ -7,10 +7,6 @@ chunk; anything re-read is recognised as duplicate by id, so nothing is ever cou
 
 import gc
 import hashlib
-import multiprocessing
-import multiprocessing.connection
-import os
-import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -30,6 +26,7 @@ from usagelens.ingest.parsing import decode_lines
 from usagelens.ingest.rows import parse_and_build
 from usagelens.ingest.schemas import RAW_LIST
 from usagelens.ingest.tenancy import bulk_tenant_resolver
+from usagelens.ingest.workers import decoding_pool
 from usagelens.storage.base import Backend, Checkpoint
 from usagelens.tenants.models import Tenant
 
@@ -178,9 +175,7 @@ def _prepared_in_workers(
     """As ``_prepared_here``, with chunks decoded by worker processes, in order, while this
     process stores the ones before: decoding holds the GIL, so threads would take turns. Closing
     it drops the chunks still queued."""
-    # Spawned, not forked: this process runs DuckDB's threads, which a fork would copy mid-step.
-    spawn = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(workers, mp_context=spawn, initializer=_exit_with_parent)
+    pool = decoding_pool(workers)
     try:
         for chunk, index, table in _submitted_ahead(pool, chunks, first_index, decode, workers):
             try:
@@ -189,19 +184,6 @@ def _prepared_in_workers(
                 yield chunk, index, invalid
     finally:
         pool.shutdown(cancel_futures=True)
-
-
-def _exit_with_parent() -> None:
-    """In a worker: end when the loading process ends, even killed, rather than wait for chunks
-    that will never come."""
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        threading.Thread(target=_exit_once_gone, args=(parent.sentinel,), daemon=True).start()
-
-
-def _exit_once_gone(sentinel: int) -> None:
-    multiprocessing.connection.wait([sentinel])
-    os._exit(1)
 
 
 def _submitted_ahead(
@@ -226,13 +208,6 @@ def _submitted_ahead(
 def _plain(items: Sequence[bytes | msgspec.Raw]) -> list[bytes]:
     """JSON array items as bytes, which pickle (msgspec's raw items don't)."""
     return [bytes(item) for item in items]
-
-
-def default_workers() -> int:
-    """The processes that decode while this one stores: one per core but the one it stores on
-    (on 2 cores, 2 workers loaded no faster than 1: storing is then the slower step)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, (cores or 1) - 1)
 
 
 def load_file(

@@ -1,17 +1,11 @@
 """POST /v1/events: CloudEvents in, durable acknowledgement out."""
 
-from datetime import UTC, datetime, timedelta
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from usagelens.ingest.errors import InvalidEvents, RejectedBody
-from usagelens.ingest.parsing import parse_events
 from usagelens.ingest.responses import EventProblem, IngestRejection, IngestResult
-from usagelens.ingest.rows import parse_and_build
-from usagelens.ingest.tenancy import tenant_resolver
-from usagelens.web.dependencies import BackendDep, CallerDep, SettingsDep, WriterDep
+from usagelens.web.dependencies import CallerDep, DecoderDep, SettingsDep, WriterDep
 
 router = APIRouter(tags=["ingest"])
 
@@ -52,20 +46,13 @@ async def _read_body(request: Request, limit: int) -> bytes:
 async def ingest_events(
     request: Request,
     principal: CallerDep,
-    backend: BackendDep,
     settings: SettingsDep,
+    decoder: DecoderDep,
     writer: WriterDep,
 ) -> IngestResult | JSONResponse:
     try:
         body = await _read_body(request, settings.max_batch_bytes)
-        content_type = request.headers.get("content-type")
-        table = await run_in_threadpool(
-            parse_and_build,
-            lambda: parse_events(body, content_type, settings.max_batch_events),
-            tenant_resolver(principal, backend.tenant_by_name),
-            datetime.now(UTC),
-            timedelta(seconds=settings.max_future_seconds),
-        )
+        table = await decoder.decode(body, request.headers.get("content-type"), principal)
     except RejectedBody as rejected:
         return JSONResponse({"detail": rejected.message}, status_code=rejected.status)
     except InvalidEvents as invalid:

@@ -52,3 +52,15 @@ def bulk_tenant_resolver(
         return default.tenant_id
 
     return for_default
+
+
+def naming_resolver(names: dict[str, int]) -> Callable[[AnyEvent], int | str]:
+    """For an operator's events decoded away from the tenants (in a worker process): the tenant
+    each event names stands as its position in ``names``, which the caller resolves after."""
+
+    def by_position(event: AnyEvent) -> int | str:
+        if event.tenant is None:
+            return OPERATOR_NEEDS_TENANT
+        return names.setdefault(event.tenant, len(names))
+
+    return by_position

@@ -7,6 +7,7 @@ from fastapi import Depends, Header, HTTPException, Request
 
 from usagelens.auth.models import Principal
 from usagelens.auth.service import Authenticator, AuthFailure
+from usagelens.ingest.decoding import RequestDecoder
 from usagelens.ingest.writer import GroupCommitWriter
 from usagelens.settings import Settings
 from usagelens.storage.base import Backend
@@ -25,6 +26,11 @@ def settings(request: Request) -> Settings:
 
 def writer(request: Request) -> GroupCommitWriter:
     found: GroupCommitWriter = request.app.state.writer
+    return found
+
+
+def decoder(request: Request) -> RequestDecoder:
+    found: RequestDecoder = request.app.state.decoder
     return found
 
 
@@ -104,6 +110,7 @@ directory_reader = _reader(
 BackendDep = Annotated[Backend, Depends(backend)]
 SettingsDep = Annotated[Settings, Depends(settings)]
 WriterDep = Annotated[GroupCommitWriter, Depends(writer)]
+DecoderDep = Annotated[RequestDecoder, Depends(decoder)]
 CallerDep = Annotated[Principal, Depends(caller)]
 TenantCallerDep = Annotated[Principal, Depends(tenant_caller)]
 OperatorCallerDep = Annotated[Principal, Depends(operator_caller)]

@@ -13,6 +13,7 @@ import logging
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -64,14 +65,21 @@ def decode_away(request: IngestBody, limits: Limits) -> tuple[pa.Table, list[str
     return table, None if names is None else list(names)
 
 
+def _warm_up(pool: ProcessPoolExecutor) -> None:
+    """Have the pool start its workers (they start at the first task), unless it was shut down
+    or broken meanwhile: a request would then find that out for itself."""
+    with suppress(RuntimeError):  # BrokenProcessPool is one too
+        pool.submit(int)
+
+
 def _no_tenants(_name: str) -> None:
     raise AssertionError("a tenant key's events never look a tenant up")
 
 
 class RequestDecoder:
-    """Decodes in ``processes`` worker processes (0: in threads).
-    A worker that dies fails only the requests it held, which are then decoded in a thread; the
-    next request starts a new one."""
+    """Decodes in ``processes`` worker processes (0: in threads). When a worker dies, the
+    requests given to its pool are decoded in threads instead, and the next request starts a
+    new pool: no request fails for it."""
 
     def __init__(self, backend: Backend, limits: Limits, processes: int) -> None:
         self._backend = backend
@@ -84,9 +92,10 @@ class RequestDecoder:
         them (0.3 s for the first on this machine: the fork server imports the decoding code)."""
         if self._processes:
             pool = self._started_pool()
-            threading.Thread(target=pool.submit, args=(int,), daemon=True).start()
+            threading.Thread(target=_warm_up, args=(pool,), daemon=True).start()
 
     def close(self) -> None:
+        self._processes = 0  # a request after this one is decoded in a thread
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None

@@ -109,6 +109,7 @@ class Database:
         self._memory_lock = threading.Lock()
         self._query_slots = threading.BoundedSemaphore(QUERY_SLOTS)
         self._memory_limit: str | None = None  # None: DuckDB's default
+        self._columns: dict[str, list[str]] = {}
         if not read_only:
             migrate(self._con)
             self._con.execute(f"SET checkpoint_threshold = '{WAL_CHECKPOINT_SIZE}'")
@@ -187,9 +188,27 @@ class Database:
         with self._query_slot(), busy_when_out_of_memory():
             return self._cursor().execute(sql, params).fetchall()
 
-    @staticmethod
-    def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
-        """Append an Arrow table's rows (columns matched by name)."""
-        if rows.num_rows:
-            with registered(con, "rows_to_insert", rows):
-                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM rows_to_insert")
+    def _insert(self, con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
+        """Append an Arrow table's rows (columns matched by name; those it lacks take their
+        defaults). With every column, they are read as a relation in the table's order rather
+        than registered as a view: registering and dropping one took 1 ms of a 2 ms insert of
+        20 rows, 1 of 2.8 of 1,000, and a commit makes six or seven."""
+        if not rows.num_rows:
+            return
+        columns = self._columns_of(con, table)
+        if sorted(rows.column_names) == sorted(columns):
+            con.from_arrow(rows.select(columns)).insert_into(table)
+            return
+        with registered(con, "rows_to_insert", rows):
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM rows_to_insert")
+
+    def _columns_of(self, con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+        """The table's columns in order, read once: only migrations, at open, change them."""
+        if table not in self._columns:
+            found = con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND NOT internal"
+                " AND database_name = current_database() ORDER BY column_index",
+                [table],
+            ).fetchall()
+            self._columns[table] = [name for (name,) in found]
+        return self._columns[table]

@@ -132,7 +132,7 @@ def _local_dates(events: pa.Table, zone_of: ZoneOf, local_date: LocalDate) -> pa
 
 def _type_masks(usage: pa.Table) -> dict[str, npt.NDArray[np.bool_]]:
     """For each count of ``_COUNTS`` and each type of ``_SUMMED_TYPES``, which events it takes.
-    The types are compared as codes: 14 comparisons of their strings took 5 ms of 30,000."""
+    The types are coded once and compared as integers, not as strings 14 times over."""
     codes = pc.fill_null(pc.index_in(usage["type"], value_set=_TYPE_NAMES), -1).to_numpy()
     outbound = pc.fill_null(pc.equal(usage["direction"], "outbound"), False).to_numpy()
     inbound = pc.fill_null(pc.equal(usage["direction"], "inbound"), False).to_numpy()

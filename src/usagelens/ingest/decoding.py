@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from usagelens.auth.models import Principal
 from usagelens.ingest.errors import InvalidEvents
 from usagelens.ingest.parsing import parse_events
-from usagelens.ingest.rows import parse_and_build
+from usagelens.ingest.rows import TenantResolver, parse_and_build
 from usagelens.ingest.tenancy import naming_resolver, tenant_resolver
 from usagelens.ingest.workers import decoding_pool
 from usagelens.storage.base import Backend
@@ -56,13 +56,16 @@ def decode_away(request: IngestBody, limits: Limits) -> tuple[pa.Table, list[str
         resolve = naming_resolver(names)
     else:
         resolve = tenant_resolver(request.principal, _no_tenants)
-    table = parse_and_build(
+    return _built(request, limits, resolve), None if names is None else list(names)
+
+
+def _built(request: IngestBody, limits: Limits, resolve: TenantResolver) -> pa.Table:
+    return parse_and_build(
         partial(parse_events, request.body, request.content_type, limits.max_events),
         resolve,
         request.received,
         limits.max_future,
     )
-    return table, None if names is None else list(names)
 
 
 def _warm_up(pool: ProcessPoolExecutor) -> None:
@@ -130,12 +133,8 @@ class RequestDecoder:
         return self._pool
 
     def _decode_here(self, request: IngestBody) -> pa.Table:
-        return parse_and_build(
-            partial(parse_events, request.body, request.content_type, self._limits.max_events),
-            tenant_resolver(request.principal, self._backend.tenant_by_name),
-            request.received,
-            self._limits.max_future,
-        )
+        resolve = tenant_resolver(request.principal, self._backend.tenant_by_name)
+        return _built(request, self._limits, resolve)
 
     def _with_tenant_ids(self, table: pa.Table, names: list[str], request: IngestBody) -> pa.Table:
         """The batch with the tenants' ids for their positions; if one of the names is no

@@ -8,14 +8,11 @@ import threading
 from concurrent.futures import ProcessPoolExecutor
 
 
-def cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 def default_workers() -> int:
     """The processes that decode while this one stores: one per core but the one it stores on
     (on 2 cores, 2 workers loaded no faster than 1: storing is then the slower step)."""
-    return max(1, cores() - 1)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cores or 1) - 1)
 
 
 def decoding_pool(workers: int) -> ProcessPoolExecutor:

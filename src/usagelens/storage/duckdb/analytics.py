@@ -168,6 +168,27 @@ def _where(
     return where, params
 
 
+@dataclass(frozen=True)
+class _Source:
+    """A table's per-day usage rows that meet ``condition`` (with the table's own columns but
+    ``span``, which only blocks have)."""
+
+    table: str
+    condition: str
+
+    @property
+    def rows(self) -> str:
+        columns = "* EXCLUDE (span)" if self.table == blocks.BLOCKS else "*"
+        return f"SELECT {columns} FROM {self.table} WHERE {self.condition}"
+
+    @property
+    def exists(self) -> str:
+        """Whether it holds any row, asked without the columns that DuckDB would otherwise
+        bind for nothing: on the bench's 10M file, the organizations' three sources of 30 days
+        took 3.3 and 5.8 ms as ``SELECT *`` (medians of 31, two runs), 2.5 as ``SELECT 1``."""
+        return f"EXISTS (SELECT 1 FROM {self.table} WHERE {self.condition})"
+
+
 def _sources(
     con: duckdb.DuckDBPyConnection,
     where: list[str],
@@ -175,10 +196,10 @@ def _sources(
     first_day: date | None,
     end_day: date | None,
     cuts: Sequence[date],
-) -> list[str]:
-    """The SELECTs whose rows together are the per-day usage of ``[first_day, end_day)`` (None:
-    unbounded) that meets ``where``: the new rows of those days, and for a bounded range the
-    built blocks inside it (none across a day of ``cuts``) and the runs' rows of its other
+) -> list[_Source]:
+    """The sources whose rows together are the per-day usage of ``[first_day, end_day)``
+    (None: unbounded) that meets ``where``: the new rows of those days, and for a bounded range
+    the built blocks inside it (none across a day of ``cuts``) and the runs' rows of its other
     days. Adds their bounds to ``params``."""
     keyed = " AND ".join(where)
     days = []
@@ -189,9 +210,9 @@ def _sources(
         days.append("day < $end_day")
         params["end_day"] = end_day
     in_range = " AND ".join([keyed, *days])
-    sources = [f"SELECT * FROM {USAGE_DAYS.new} WHERE {in_range}"]
+    sources = [_Source(USAGE_DAYS.new, in_range)]
     if first_day is None or end_day is None:
-        return [f"SELECT * FROM {USAGE_DAYS.runs} WHERE {in_range}", *sources]
+        return [_Source(USAGE_DAYS.runs, in_range), *sources]
     tenant_id = params["tenant"]
     found = blocks.cover(first_day, end_day, blocks.built_until(con, tenant_id), cuts)
     intervals = []
@@ -199,24 +220,19 @@ def _sources(
         params[f"days{n}_from"], params[f"days{n}_until"] = low, high
         intervals.append(f"day >= $days{n}_from AND day < $days{n}_until")
     if intervals:
-        sources.append(
-            f"SELECT * FROM {USAGE_DAYS.runs} WHERE {keyed} AND ({' OR '.join(intervals)})"
-        )
+        sources.append(_Source(USAGE_DAYS.runs, f"{keyed} AND ({' OR '.join(intervals)})"))
     chosen = []
     for n, (span, day) in enumerate(found.blocks):
         params[f"block{n}"] = day
         chosen.append(f"span = {span} AND day = $block{n}")
     if chosen:
-        sources.append(
-            f"SELECT * EXCLUDE (span) FROM {blocks.BLOCKS} WHERE {keyed}"
-            f" AND ({' OR '.join(chosen)})"
-        )
+        sources.append(_Source(blocks.BLOCKS, f"{keyed} AND ({' OR '.join(chosen)})"))
     return sources
 
 
 def _holding(
-    con: duckdb.DuckDBPyConnection, sources: Sequence[str], params: dict[str, Any]
-) -> list[str]:
+    con: duckdb.DuckDBPyConnection, sources: Sequence[_Source], params: dict[str, Any]
+) -> list[_Source]:
     """Which of ``sources`` hold rows.
 
     DuckDB sums 64-bit integers in 64 bits only where the statistics of what a sum reads prove
@@ -226,7 +242,7 @@ def _holding(
     rows took 252 ms in the engine, 159 without them. A source that has rows of the question
     cannot be proven empty of them: only those are read."""
     found = con.execute(
-        "SELECT " + ", ".join(f"EXISTS ({source})" for source in sources), params
+        "SELECT " + ", ".join(source.exists for source in sources), params
     ).fetchone()
     assert found is not None
     return [source for source, holds in zip(sources, found, strict=True) if holds]
@@ -266,7 +282,7 @@ def _priced_segments(fractions: _Fractions, integer: str) -> str:
     return f"sum({' + '.join(terms)})::{integer} AS messaging_units"
 
 
-def _versioned(sources: Sequence[str], versions: int) -> str:
+def _versioned(sources: Sequence[_Source], versions: int) -> str:
     """The rows of ``sources``, each with the index of the rate card version that prices it
     (from the parameters $starts and $indexes where there are several): a block's by its first
     day, as no block spans the start of a version."""
@@ -280,7 +296,7 @@ def _versioned(sources: Sequence[str], versions: int) -> str:
             ) v ON r.day >= v.version_start
         """
 
-    return " UNION ALL BY NAME ".join(of(source) for source in sources)
+    return " UNION ALL BY NAME ".join(of(source.rows) for source in sources)
 
 
 def _summed(column: str, integer: str) -> str:
@@ -344,7 +360,7 @@ class AnalyticsStore(Database):
 
     @staticmethod
     def _priced_sql(
-        sources: Sequence[str],
+        sources: Sequence[_Source],
         params: dict[str, Any],
         versions: Sequence[PriceVersion],
         fractions: _Fractions,

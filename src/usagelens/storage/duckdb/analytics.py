@@ -170,8 +170,9 @@ def _where(
 
 @dataclass(frozen=True)
 class _Source:
-    """A table's per-day usage rows that meet ``condition`` (with the table's own columns but
-    ``span``, which only blocks have)."""
+    """The per-day usage rows of one rollup table that meet ``condition``, read with the
+    table's columns but ``span``, which only blocks have (the union of sources matches them by
+    name)."""
 
     table: str
     condition: str

@@ -543,6 +543,37 @@ def test_explicit_upserts_win_over_event_fields(tmp_path: Path) -> None:
         ]
 
 
+def test_user_names_follow_the_directory_of_one_organization(tmp_path: Path) -> None:
+    with opened(tmp_path / "x.duckdb") as backend:
+        tenant = backend.create_tenant("t", "UTC", 2, None).tenant_id
+        other = backend.create_tenant("other", "UTC", 2, None).tenant_id
+        for each in (tenant, other):
+            backend.put_organization(each, "org-1", "One", None)
+            backend.put_organization(each, "org-2", "Two", None)
+        backend.put_user(tenant, "mailed", "Named Too", "mailed@example.com", "org-1")
+        backend.put_user(tenant, "named", "Only Named", None, "org-1")
+        backend.put_user(tenant, "bare", None, None, "org-1")
+        backend.put_user(tenant, "elsewhere", "Else", None, "org-2")
+        backend.put_user(other, "theirs", "Theirs", None, "org-1")
+        assert backend.user_names(tenant, "org-1") == {
+            "mailed": "mailed@example.com",
+            "named": "Only Named",
+            "bare": "bare",
+        }
+        assert backend.user_names(tenant, "nowhere") == {}
+        # Asked again after a change, the names are those of the directory as it is now.
+        backend.put_user(tenant, "elsewhere", "Else", "else@example.com", "org-1")
+        backend.put_user(tenant, "named", "Renamed", None, "org-1")
+        backend.put_user(tenant, "bare", None, None, "org-2")
+        assert backend.user_names(tenant, "org-1") == {
+            "mailed": "mailed@example.com",
+            "named": "Renamed",
+            "elsewhere": "else@example.com",
+        }
+        assert backend.user_names(tenant, "org-2") == {"bare": "bare"}
+        assert backend.user_names(other, "org-1") == {"theirs": "Theirs"}
+
+
 # (d) the organization tree ---------------------------------------------------------------------
 
 

@@ -41,7 +41,7 @@ from usagelens.analytics.schemas import (
     UserAnalytics,
     UsersResponse,
 )
-from usagelens.directory.models import User
+from usagelens.directory.models import User, display_name
 from usagelens.pricing.ratecard import PRICE_KEYS, RateCard, rate_card_days
 from usagelens.storage.base import Backend
 from usagelens.web.errors import AnalyticsError
@@ -151,7 +151,7 @@ def pricing(backend: Backend, tenant_id: int) -> Pricing:
 def user_name(user: User | None, user_id: str) -> str:
     if user is None:
         return user_id
-    return user.email or user.name or user_id
+    return display_name(user_id, user.name, user.email)
 
 
 def _by_key(sums: Iterable[UsageSums]) -> dict[tuple[str, str], list[UsageSums]]:
@@ -381,19 +381,21 @@ def user_rows(
     day_range_ = day_range(backend, tenant_id, start_date, end_date)
     organization_name = _organization_name(backend, tenant_id, organization_id)
     prices = pricing(backend, tenant_id)
-    directory = {user.user_id: user for user in backend.list_users(tenant_id, organization_id)}
+    names = backend.user_names(tenant_id, organization_id)
     rows = {
         key.user_id: key
         for key in priced_keys(backend, tenant_id, prices, day_range_, organization_id)
         if key.user_id
     }
-    for user_id in directory.keys() - rows.keys():
+    for user_id in names.keys() - rows.keys():
         rows[user_id] = nothing_priced(organization_id, user_id)
     named = (
         # A user with usage here whom the directory puts elsewhere is looked up alone.
         (
             user_id,
-            user_name(directory.get(user_id) or backend.get_user(tenant_id, user_id), user_id),
+            names[user_id]
+            if user_id in names
+            else user_name(backend.get_user(tenant_id, user_id), user_id),
             row,
         )
         for user_id, row in rows.items()

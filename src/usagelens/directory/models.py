@@ -18,6 +18,11 @@ class User:
     organization_id: str | None
 
 
+def display_name(user_id: str, name: str | None, email: str | None) -> str:
+    """How the analytics name a user: by e-mail, else by name, else by id."""
+    return email or name or user_id
+
+
 @dataclass(frozen=True)
 class Agent:
     agent_id: str

@@ -3,7 +3,7 @@
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import TypeVar
@@ -22,7 +22,7 @@ from usagelens.directory.from_events import (
     ids_named,
     names_of,
 )
-from usagelens.directory.models import Agent, DirectoryError, Organization, User
+from usagelens.directory.models import Agent, DirectoryError, Organization, User, display_name
 from usagelens.storage.duckdb.cache import TenantCache
 from usagelens.storage.duckdb.database import Database, utcnow
 
@@ -45,6 +45,9 @@ class _Users:
     by_id: Mapping[str, _UserRow]
     by_organization: Mapping[str | None, tuple[_UserRow, ...]]
     members: Mapping[str, int]  # each organization's number of users
+    # Each organization's users by id with their display names, made when first asked for:
+    # strings only, so the cycle collector leaves them alone too.
+    names: dict[str, Mapping[str, str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, users: list[_UserRow]) -> "_Users":
@@ -397,6 +400,21 @@ class DirectoryStore(Database):
         else:
             found = users.every
         return [User(*user) for user in found if organization_id in (None, user[3])]
+
+    def user_names(self, tenant_id: int, organization_id: str) -> Mapping[str, str]:
+        """Made once per organization and directory change: at 100M events, the per-user
+        answer's 3,736 users as ``User`` objects took 5 to 7 ms a request."""
+        users = self._users_of(tenant_id)
+        found = users.names.get(organization_id)
+        if found is None:
+            found = MappingProxyType(
+                {
+                    user_id: display_name(user_id, name, email)
+                    for user_id, name, email, _ in users.by_organization.get(organization_id, ())
+                }
+            )
+            users.names[organization_id] = found
+        return found
 
     def organization_members(self, tenant_id: int) -> Mapping[str, int]:
         return MappingProxyType(self._users_of(tenant_id).members)

@@ -402,8 +402,8 @@ class DirectoryStore(Database):
         return [User(*user) for user in found if organization_id in (None, user[3])]
 
     def user_names(self, tenant_id: int, organization_id: str) -> Mapping[str, str]:
-        """Made once per organization and directory change: at 100M events, the per-user
-        answer's 3,736 users as ``User`` objects took 5 to 7 ms a request."""
+        """Made once per organization and directory change: at 100M events, making ``User``
+        objects of the per-user answer's 3,737 users took 4.4 to 6.5 ms a request."""
         users = self._users_of(tenant_id)
         found = users.names.get(organization_id)
         if found is None:

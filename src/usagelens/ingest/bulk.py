@@ -22,6 +22,7 @@ import msgspec
 import pyarrow as pa
 
 from usagelens.ingest.errors import InvalidEvents, RejectedBody
+from usagelens.ingest.native import native_batch
 from usagelens.ingest.parsing import decode_lines
 from usagelens.ingest.rows import parse_and_build
 from usagelens.ingest.schemas import RAW_LIST
@@ -123,22 +124,31 @@ def _array_chunks(path: Path, start: int, size: int) -> Iterator[Chunk]:
 
 @dataclass(frozen=True)
 class ChunkDecoder:
-    """Decodes, checks and lays out a chunk's events. It holds the tenants rather than the
-    backend, so that worker processes can run it: while a file loads, the loading process holds
-    the file, so no tenant can be created meanwhile."""
+    """Decodes, checks and lays out a chunk's events: natively when the chunk is plain, else
+    exactly (see ``native``). It holds the tenants rather than the backend, so that worker
+    processes can run it: while a file loads, the loading process holds the file, so no tenant
+    can be created meanwhile."""
 
     default: Tenant | None
     tenants: Mapping[str, Tenant]
     max_future: timedelta
 
     def __call__(self, lines: Sequence[bytes | msgspec.Raw], first_index: int) -> pa.Table:
+        resolve = bulk_tenant_resolver(self.default, self.tenants.get)
+        now = datetime.now(UTC)
+        native = native_batch(_ndjson(lines), len(lines), resolve, now, self.max_future)
+        if native is not None:
+            return native
         return parse_and_build(
-            partial(decode_lines, lines, first_index),
-            bulk_tenant_resolver(self.default, self.tenants.get),
-            datetime.now(UTC),
-            self.max_future,
-            first_index,
+            partial(decode_lines, lines, first_index), resolve, now, self.max_future, first_index
         )
+
+
+def _ndjson(lines: Sequence[bytes | msgspec.Raw]) -> bytes:
+    """The chunk's events, one to a line: NDJSON lines end with their newline (all but a
+    file's last), JSON array items don't."""
+    first = lines[0]
+    return (b"" if isinstance(first, bytes) and first.endswith(b"\n") else b"\n").join(lines)
 
 
 _Prepared = tuple[Chunk, int, pa.Table | InvalidEvents]

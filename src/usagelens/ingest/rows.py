@@ -55,7 +55,7 @@ EVENT_SCHEMA = pa.schema(
 )
 
 # Event column -> attribute of the event's `data` that fills it, where the type has one.
-_DATA_COLUMNS: dict[str, str] = {
+DATA_COLUMNS: dict[str, str] = {
     "organization_id": "organization_id",
     "agent_id": "agent_id",
     "conversation_type": "conversation_type",
@@ -89,12 +89,12 @@ _DECIMAL_TYPES = frozenset(cls for cls in EVENT_CLASSES if _has_decimals(cls))
 # one C-level getter reads an event's data columns at once.
 for _cls in EVENT_CLASSES:
     _data_type = _cls.__annotations__["data"]
-    for _attribute in _DATA_COLUMNS.values():
+    for _attribute in DATA_COLUMNS.values():
         if _attribute not in _data_type.__struct_fields__:
             setattr(_data_type, _attribute, None)
-_data_values = attrgetter(*_DATA_COLUMNS.values())
+_data_values = attrgetter(*DATA_COLUMNS.values())
 _HEAD_COLUMNS = ("tenant_id", "event_id", "type", "time", "subject", "source")
-_ROW_COLUMNS = _HEAD_COLUMNS + tuple(_DATA_COLUMNS)
+_ROW_COLUMNS = _HEAD_COLUMNS + tuple(DATA_COLUMNS)
 _UTC_MICROS = pa.timestamp("us", tz="UTC")
 # Times arrive aware; they are stored as naive UTC after the conversion.
 _ROW_TYPE = pa.struct(
@@ -105,8 +105,9 @@ _ROW_TYPE = pa.struct(
 )
 
 
-TenantResolver = Callable[[AnyEvent], "int | str"]
-"""Gives an event's tenant id, or the message saying why it has none."""
+TenantResolver = Callable[[str | None], "int | str"]
+"""Gives the tenant id of an event naming the given tenant (None: naming none), or the message
+saying why it has none."""
 
 
 def _decimal_problem(value: Decimal) -> str | None:
@@ -116,10 +117,20 @@ def _decimal_problem(value: Decimal) -> str | None:
         return "must be at least 0"
     if value > MAX_DECIMAL_QUANTITY:
         return f"must be at most {MAX_DECIMAL_QUANTITY}"
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > MAX_DECIMAL_PLACES:
+    if decimal_places(value) > MAX_DECIMAL_PLACES:
         return f"must have at most {MAX_DECIMAL_PLACES} decimal places"
     return None
+
+
+def decimal_places(value: Decimal) -> int:
+    """The places after the point that a finite value needs: 1.2500000 needs 2, as stored
+    exactly with 6. (``normalize`` would say so too, but it rounds to the context's 28 digits.)"""
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    trailing_zeros = len(digits) - len(bytes(digits).rstrip(b"\0"))
+    if trailing_zeros == len(digits):
+        return 0  # zero
+    return max(0, -(exponent + trailing_zeros))
 
 
 def event_problems(
@@ -168,7 +179,7 @@ def build_batch(
     errors: list[EventError] = []
     rows: list[tuple[object, ...]] = []
     for offset, event in enumerate(events):
-        tenant = tenant_of(event)
+        tenant = tenant_of(event.tenant)
         moment = event.time
         data = event.data
         plainly_fine = (
@@ -212,7 +223,7 @@ def parse_and_build(
         more = [
             problem
             for index, event in invalid.valid
-            for problem in event_problems(index, event, tenant_of(event), now, max_future)
+            for problem in event_problems(index, event, tenant_of(event.tenant), now, max_future)
         ]
         raise InvalidEvents(invalid.errors + more, invalid.total) from None
     return build_batch(events, tenant_of, now, max_future, first_index)

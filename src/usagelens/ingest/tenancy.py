@@ -3,7 +3,6 @@
 from collections.abc import Callable
 
 from usagelens.auth.models import Principal
-from usagelens.ingest.schemas import AnyEvent
 from usagelens.tenants.models import Tenant
 
 OPERATOR_NEEDS_TENANT = "required with an operator key: the name of the event's tenant"
@@ -14,13 +13,13 @@ def tenant_resolver(
     principal: Principal,
     tenant_by_name: Callable[[str], Tenant | None],
     missing_tenant: str = OPERATOR_NEEDS_TENANT,
-) -> Callable[[AnyEvent], int | str]:
+) -> Callable[[str | None], int | str]:
     """A function giving each event's tenant id, or the reason it has none."""
     if principal.tenant_id is not None:
         own = principal.tenant_id
 
-        def for_tenant_key(event: AnyEvent) -> int | str:
-            if event.tenant is not None:
+        def for_tenant_key(name: str | None) -> int | str:
+            if name is not None:
                 return "only operator keys may name a tenant; a tenant key ingests for its own"
             return own
 
@@ -28,39 +27,39 @@ def tenant_resolver(
 
     known: dict[str, Tenant | None] = {}
 
-    def for_operator_key(event: AnyEvent) -> int | str:
-        if event.tenant is None:
+    def for_operator_key(name: str | None) -> int | str:
+        if name is None:
             return missing_tenant
-        if event.tenant not in known:
-            known[event.tenant] = tenant_by_name(event.tenant)
-        tenant = known[event.tenant]
-        return tenant.tenant_id if tenant is not None else f"unknown tenant {event.tenant!r}"
+        if name not in known:
+            known[name] = tenant_by_name(name)
+        tenant = known[name]
+        return tenant.tenant_id if tenant is not None else f"unknown tenant {name!r}"
 
     return for_operator_key
 
 
 def bulk_tenant_resolver(
     default: Tenant | None, tenant_by_name: Callable[[str], Tenant | None]
-) -> Callable[[AnyEvent], int | str]:
+) -> Callable[[str | None], int | str]:
     """For a file: every event belongs to ``default``, or names its tenant when there is none."""
     if default is None:
         return tenant_resolver(Principal("operator", None, None), tenant_by_name, FILE_NEEDS_TENANT)
 
-    def for_default(event: AnyEvent) -> int | str:
-        if event.tenant is not None and event.tenant != default.name:
-            return f"names tenant {event.tenant!r}, but the file is loaded for {default.name!r}"
+    def for_default(name: str | None) -> int | str:
+        if name is not None and name != default.name:
+            return f"names tenant {name!r}, but the file is loaded for {default.name!r}"
         return default.tenant_id
 
     return for_default
 
 
-def naming_resolver(names: dict[str, int]) -> Callable[[AnyEvent], int | str]:
+def naming_resolver(names: dict[str, int]) -> Callable[[str | None], int | str]:
     """For an operator's events decoded away from the tenants (in a worker process): the tenant
     each event names stands as its position in ``names``, which the caller resolves after."""
 
-    def by_position(event: AnyEvent) -> int | str:
-        if event.tenant is None:
+    def by_position(name: str | None) -> int | str:
+        if name is None:
             return OPERATOR_NEEDS_TENANT
-        return names.setdefault(event.tenant, len(names))
+        return names.setdefault(name, len(names))
 
     return by_position

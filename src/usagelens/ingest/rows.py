@@ -127,10 +127,10 @@ def decimal_places(value: Decimal) -> int:
     exactly with 6. (``normalize`` would say so too, but it rounds to the context's 28 digits.)"""
     _, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)
-    trailing_zeros = len(digits) - len(bytes(digits).rstrip(b"\0"))
-    if trailing_zeros == len(digits):
+    significant = len(bytes(digits).rstrip(b"\0"))  # the digits (0 to 9) less trailing zeros
+    if not significant:
         return 0  # zero
-    return max(0, -(exponent + trailing_zeros))
+    return max(0, -(exponent + len(digits) - significant))
 
 
 def event_problems(

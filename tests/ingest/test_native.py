@@ -141,19 +141,17 @@ def test_objects_that_span_lines_are_left_to_the_exact_decoder() -> None:
 def _data(field: str, value: object, kind: str = "") -> Callable[[], bytes]:
     """A valid event of ``kind`` (any) whose data's ``field`` is set to ``value``."""
 
-    def set_field(event: Event) -> None:
-        event["data"][field] = value
-
     def changed() -> bytes:
-        candidates = [e for e in full_events(6, 200) if not kind or e["type"] == kind]
-        event = candidates[0]
-        set_field(event)
+        event = next(e for e in full_events(6, 200) if not kind or e["type"] == kind)
+        event["data"][field] = value
         return json.dumps(event).encode()
 
     return changed
 
 
 def _top(field: str, value: object, kind: str = "") -> Callable[[], bytes]:
+    """A valid event of ``kind`` (any) whose ``field`` is set to ``value``."""
+
     def changed() -> bytes:
         event = next(e for e in full_events(8, 200) if not kind or e["type"] == kind)
         event[field] = value

@@ -27,14 +27,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from usagelens.ingest.rows import DATA_COLUMNS, EPOCH, EVENT_SCHEMA, TenantResolver
+from usagelens.ingest.rows import (
+    DATA_COLUMNS,
+    EPOCH,
+    EVENT_SCHEMA,
+    UTC_MICROS,
+    TenantResolver,
+    event_batch,
+)
 from usagelens.ingest.schemas import EVENT_TYPES, MAX_DECIMAL_QUANTITY, AnyEvent
-from usagelens.storage.event_ids import id_columns
 
 # RFC 3339 as both readers parse it alike: an offset, at most microseconds. Anything else
 # (a lower-case T, more digits, an offset without its colon) goes to the exact decoder.
 _TIMESTAMP = r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)$"
-_UTC_MICROS = pa.timestamp("us", tz="UTC")
 
 
 class Presence(IntEnum):
@@ -190,7 +195,7 @@ def _check_values(column: pa.Array, value: Any) -> pa.Array:
             _require(bounds["min"] >= 0 and bounds["max"] <= MAX_DECIMAL_QUANTITY)
     elif isinstance(value, msgspec.inspect.DateTimeType):
         _require(_all(pc.match_substring_regex(column, _TIMESTAMP)))
-        return column.cast(_UTC_MICROS)
+        return column.cast(UTC_MICROS)
     return column
 
 
@@ -261,11 +266,9 @@ def _laid_out(
         "tenant_id": _tenant_ids(fields[("tenant",)], tenant_of),
         "event_id": fields[("id",)],
         "type": read.column("type").chunk(0),
-        "time": times.cast(EVENT_SCHEMA.field("time").type),
+        "time": times,
         "subject": subject,
         "source": fields[("source",)],
     }
     by_name |= {column: fields[("data", attribute)] for column, attribute in DATA_COLUMNS.items()}
-    id_hashes, forms, highs = id_columns(by_name["event_id"], by_name["time"])
-    by_name |= {"id_hash": id_hashes, "id_form": forms, "id_high": highs}
-    return pa.Table.from_arrays([by_name[name] for name in EVENT_SCHEMA.names], schema=EVENT_SCHEMA)
+    return event_batch(by_name)

@@ -95,11 +95,11 @@ for _cls in EVENT_CLASSES:
 _data_values = attrgetter(*DATA_COLUMNS.values())
 _HEAD_COLUMNS = ("tenant_id", "event_id", "type", "time", "subject", "source")
 _ROW_COLUMNS = _HEAD_COLUMNS + tuple(DATA_COLUMNS)
-_UTC_MICROS = pa.timestamp("us", tz="UTC")
+UTC_MICROS = pa.timestamp("us", tz="UTC")
 # Times arrive aware; they are stored as naive UTC after the conversion.
 _ROW_TYPE = pa.struct(
     [
-        pa.field(name, _UTC_MICROS if name == "time" else EVENT_SCHEMA.field(name).type)
+        pa.field(name, UTC_MICROS if name == "time" else EVENT_SCHEMA.field(name).type)
         for name in _ROW_COLUMNS
     ]
 )
@@ -200,8 +200,13 @@ def build_batch(
     # Arrow turns the row tuples into columns in one native pass: a Python transposition and a
     # conversion per column cost twice as much.
     columns = pa.array(rows, type=_ROW_TYPE).flatten()
-    by_name = dict(zip(_ROW_COLUMNS, columns, strict=True))
-    by_name["time"] = by_name["time"].cast(EVENT_SCHEMA.field("time").type)
+    return event_batch(dict(zip(_ROW_COLUMNS, columns, strict=True)))
+
+
+def event_batch(columns: dict[str, pa.Array]) -> pa.Table:
+    """The batch storage appends, from checked events' columns by name (times aware, in
+    ``UTC_MICROS``), with their ids' columns added."""
+    by_name = columns | {"time": columns["time"].cast(EVENT_SCHEMA.field("time").type)}
     # The ids' columns in one vectorized pass: per event in Python, ULIDs cost 1.4 us each.
     id_hashes, forms, highs = id_columns(by_name["event_id"], by_name["time"])
     by_name |= {"id_hash": id_hashes, "id_form": forms, "id_high": highs}

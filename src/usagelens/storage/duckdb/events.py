@@ -55,9 +55,18 @@ def _by_tenant(
         yield int(tenant), all_hashes[tenant_ids == tenant]
 
 
+# A commit's events are stored by tenant, then time. Each compressed segment then holds few
+# tenants and a narrow span of times: the bench's 10M events, stored again in commits of 100,000,
+# took 42.3 bytes an event in event_rows instead of 45.1 in arrival order. The sort is stable, so
+# a tenant's events of the same time keep their arrival order, which breaks ties between the
+# names they carry (directory.from_events.names_of), at ingest and when a rebuild reads them.
+STORED_ORDER = [("tenant_id", "ascending"), ("time", "ascending")]
+
+
 def stored_shape(events: pa.Table) -> pa.Table:
-    """A batch as event_rows holds it: a packed id's text is left out (its form, hash and high
-    half give it back)."""
+    """A batch as event_rows holds it: in ``STORED_ORDER``, and a packed id's text left out (its
+    form, hash and high half give it back)."""
+    events = events.sort_by(STORED_ORDER)
     position = events.schema.get_field_index("event_id")
     kept = pc.if_else(
         pc.is_null(events["id_form"]), events["event_id"], pa.scalar(None, pa.string())

@@ -69,8 +69,13 @@ def _figures(priced: PricedUsage) -> tuple[tuple[int, ...], tuple[int, ...]]:
 
 
 def _card(rng: random.Random, currency: str, per_started: bool) -> RateCard:
+    """Prices of up to 12 decimals, or (one in three) of whole minor units, which the engine
+    sums per organization without rounding per key."""
+    exponent = EXPONENTS[currency]
     prices: dict[str, Any] = {
-        key: Decimal(rng.randint(0, 10**8)).scaleb(-rng.randint(0, PRICE_SCALE))
+        key: Decimal(rng.randint(0, 10**8)).scaleb(
+            -exponent if rng.random() < 1 / 3 else -rng.randint(0, PRICE_SCALE)
+        )
         for key in PRICE_KEYS
     }
     voice: VoiceRounding = "per_started_minute" if per_started else "per_second"
@@ -131,9 +136,18 @@ def test_the_engine_prices_as_python_decimals_do(
         if key[0] == "org-b"
     }
 
+    _assert_organizations_priced_as_python(store, tenant_id, prices, range_)
+
+
+def _assert_organizations_priced_as_python(
+    store: DuckDBBackend, tenant_id: int, prices: Pricing, range_: Range
+) -> None:
+    """Each organization is the sum of its keys priced in Python, with its users with usage
+    whom the directory puts in another organization."""
+    expected = keys_in_python(store, tenant_id, prices, range_)
     organizations = store.priced_usage(
         tenant_id,
-        engine,
+        prices.for_engine,
         prices.minor_exponent,
         range_.start_date,
         range_.end_day,
@@ -154,6 +168,25 @@ def test_the_engine_prices_as_python_decimals_do(
     assert {
         o.organization_id: set(o.users_elsewhere) for o in organizations if o.users_elsewhere
     } == elsewhere
+
+
+def test_organizations_of_the_default_card(backend: tuple[DuckDBBackend, int]) -> None:
+    """The default card's rentals, purchases, registrations and knowledge bases cost whole
+    cents, its segments, minutes, requests, storage and KB minutes fractions of one. Each
+    organization adds up its keys all the same: with that card alone, from a day after a
+    second version starts that prices rentals in tenths of a cent and calls per started
+    minute, and across that day."""
+    store, tenant_id = backend
+    second = replace(
+        DEFAULT_RATE_CARD, phone_rental=Decimal("2.995"), voice_rounding="per_started_minute"
+    )
+    alone = Pricing([date(1970, 1, 1)], [DEFAULT_RATE_CARD], "USD", Decimal("0.01"))
+    both = Pricing(
+        [date(1970, 1, 1), date(2024, 3, 15)], [DEFAULT_RATE_CARD, second], "USD", Decimal("0.01")
+    )
+    for prices in (alone, both):
+        for range_ in (Range(None, None), Range(date(2024, 3, 16), date(2024, 3, 31))):
+            _assert_organizations_priced_as_python(store, tenant_id, prices, range_)
 
 
 def test_one_organization_only(backend: tuple[DuckDBBackend, int]) -> None:

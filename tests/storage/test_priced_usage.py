@@ -158,7 +158,7 @@ def _assert_organizations_priced_as_python(
     directory = {user.user_id: user.organization_id for user in store.list_users(tenant_id)}
     for (organization_id, user_id), row in expected.items():
         summed.setdefault(organization_id, Row.zero(prices.minor_unit)).add(row)
-        if user_id and directory[user_id] != organization_id:
+        if user_id and directory.get(user_id) != organization_id:
             elsewhere.setdefault(organization_id, set()).add(user_id)
     assert elsewhere  # users have usage in several organizations: the lists are not all empty
     assert {o.organization_id: _figures(o) for o in organizations} == {
@@ -168,6 +168,16 @@ def _assert_organizations_priced_as_python(
     assert {
         o.organization_id: set(o.users_elsewhere) for o in organizations if o.users_elsewhere
     } == elsewhere
+    tenant = store.priced_tenant(
+        tenant_id, prices.for_engine, prices.minor_exponent, range_.start_date, range_.end_day
+    )
+    whole = Row.zero(prices.minor_unit)
+    for row in summed.values():
+        whole.add(row)
+    assert _figures(tenant.total) == _figures(whole.in_units("", "", [], prices.minor_exponent))
+    assert tenant.organizations == sorted(summed)
+    outside = {user_id for _, user_id in expected if user_id and not directory.get(user_id)}
+    assert tenant.users_outside == sorted(outside)
 
 
 def test_organizations_of_the_default_card(backend: tuple[DuckDBBackend, int]) -> None:
@@ -284,4 +294,47 @@ def test_ranges_beyond_the_runs_or_the_new_rows(tmp_path: Path) -> None:
             key: _figures(row.in_units(*key, [], 2)) for key, row in expected.items()
         }, (first, last)
         assert bool(keys) == ((first, last) != (12, 18))
+    store.close()
+
+
+def test_users_the_directory_places_nowhere(tmp_path: Path) -> None:
+    """Users with usage whom the directory does not hold, or holds in no organization, are
+    listed apart for the tenant, and with every organization they have usage in. (Ingest
+    places every user it learns, and the API removes none: the rows are edited here.)"""
+    store = DuckDBBackend(tmp_path / "nowhere.duckdb")
+    tenant_id = store.create_tenant("nowhere", "UTC", 2, None).tenant_id
+    sms = [
+        ("a", "kept"),
+        ("a", "gone"),
+        ("b", "gone"),
+        ("b", "unplaced"),
+        ("b", ""),  # the organization's own
+    ]
+    events = [
+        {
+            "id": f"e{n}",
+            "type": "sms",
+            "time": "2024-03-02T10:00:00Z",
+            "subject": user or None,
+            "data": {"organization_id": organization, "direction": "outbound", "segments": 1},
+        }
+        for n, (organization, user) in enumerate(sms)
+    ]
+    append(store, tenant_id, [{k: v for k, v in e.items() if v is not None} for e in events])
+    with store._transaction() as con:
+        con.execute("DELETE FROM users WHERE user_id = 'gone'")
+        con.execute("UPDATE users SET organization_id = '' WHERE user_id = 'unplaced'")
+    store.directory_changed(tenant_id)
+    prices = _pricing(5, "USD", 0)
+    range_ = Range(None, None)
+    tenant = store.priced_tenant(tenant_id, prices.for_engine, 2, None, None)
+    assert tenant.users_outside == ["gone", "unplaced"]
+    assert tenant.organizations == ["a", "b"]
+    assert tenant.total.counts.sms_sent == len(sms)
+    organizations = store.priced_usage(tenant_id, prices.for_engine, 2, None, None, None, True)
+    assert {o.organization_id: sorted(o.users_elsewhere) for o in organizations} == {
+        "a": ["gone"],
+        "b": ["gone", "unplaced"],
+    }
+    _assert_organizations_priced_as_python(store, tenant_id, prices, range_)
     store.close()

@@ -143,6 +143,15 @@ def nothing_priced(organization_id: str = "", user_id: str = "") -> PricedUsage:
     return PricedUsage(organization_id, user_id, [], _NO_COUNTS, _NO_UNITS)
 
 
+class TenantPriced(NamedTuple):
+    """A tenant's figures over a range: the sums of its organizations' (as ``priced_usage``
+    gives them per organization)."""
+
+    total: PricedUsage
+    organizations: list[str]  # those with usage in the range
+    users_outside: list[str]  # users with usage whom the directory puts in no organization
+
+
 class PricingOverflow(ArithmeticError):
     """A figure does not fit the engine's exact integers: price it in Python decimals instead."""
 
@@ -178,4 +187,17 @@ class AnalyticsQueries(Protocol):
         half-up to 10^-``minor_exponent``. ``per_organization``: the keys' rounded figures
         summed per organization instead, with its ``users_elsewhere``. Raises
         `PricingOverflow` when an exact figure does not fit the engine's integers."""
+        ...
+
+    def priced_tenant(
+        self,
+        tenant_id: int,
+        versions: Sequence[PriceVersion],
+        minor_exponent: int,
+        first_day: date | None,
+        end_day: date | None,
+    ) -> TenantPriced:
+        """The sums of ``priced_usage``'s organizations, which of them have usage and which
+        users with usage the directory puts in no organization. Raises `PricingOverflow` as
+        ``priced_usage`` does."""
         ...

@@ -26,6 +26,7 @@ from usagelens.analytics.queries import (
     PricedUsage,
     PriceVersion,
     PricingOverflow,
+    TenantPriced,
     Units,
     UsageSums,
     nothing_priced,
@@ -437,7 +438,7 @@ class OrganizationRows:
 
 
 def _organization_ids(
-    backend: Backend, tenant_id: int, members: Mapping[str, int], priced: list[PricedUsage]
+    backend: Backend, tenant_id: int, members: Mapping[str, int], with_usage: Iterable[str]
 ) -> dict[str, str]:
     """Every organization of the tenant (the directory's, and any its users or events name),
     with its name."""
@@ -445,7 +446,7 @@ def _organization_ids(
         o.organization_id: o.name or o.organization_id
         for o in backend.list_organizations(tenant_id)
     }
-    for organization_id in (*members, *(o.organization_id for o in priced)):
+    for organization_id in (*members, *with_usage):
         names.setdefault(organization_id, organization_id)  # named only by users or events
     return names
 
@@ -459,7 +460,9 @@ def organization_rows(backend: Backend, tenant_id: int, range_: Range) -> Organi
     by_id = {organization.organization_id: organization for organization in priced}
     named = (
         (organization_id, name, by_id.get(organization_id) or nothing_priced(organization_id))
-        for organization_id, name in _organization_ids(backend, tenant_id, members, priced).items()
+        for organization_id, name in _organization_ids(
+            backend, tenant_id, members, (o.organization_id for o in priced)
+        ).items()
     )
     return OrganizationRows(prices, members, _by_total_cost(named))
 
@@ -496,29 +499,43 @@ def _summed(priced: list[PricedUsage]) -> PricedUsage:
     return PricedUsage("", "", [], counts, units)
 
 
+def priced_tenant(backend: Backend, tenant_id: int, prices: Pricing, range_: Range) -> TenantPriced:
+    """The tenant's figures (the sum of its organizations'), which organizations have usage and
+    which users with usage the directory puts in no organization."""
+    try:
+        return backend.priced_tenant(
+            tenant_id, prices.for_engine, prices.minor_exponent, range_.start_date, range_.end_day
+        )
+    except PricingOverflow:
+        priced = _organizations_in_python(backend, tenant_id, prices, range_)
+        outside = {
+            user_id
+            for organization in priced
+            for user_id in organization.users_elsewhere
+            if _directory_organization(backend, tenant_id, user_id) is None
+        }
+        organizations = [organization.organization_id for organization in priced]
+        return TenantPriced(_summed(priced), organizations, sorted(outside))
+
+
 def overview_response(
     backend: Backend, tenant_id: int, start_date: str | None, end_date: str | None
 ) -> OverviewResponse:
     range_ = day_range(backend, tenant_id, start_date, end_date)
     prices = pricing(backend, tenant_id)
     members = backend.organization_members(tenant_id)
-    priced = priced_organizations(backend, tenant_id, prices, range_)
-    outside = {  # users with usage in no organization of the directory
-        user_id
-        for organization in priced
-        for user_id in organization.users_elsewhere
-        if _directory_organization(backend, tenant_id, user_id) is None
-    }
-    total = _summed(priced)
+    found = priced_tenant(backend, tenant_id, prices, range_)
     money = decimals(prices.minor_exponent)
-    breakdown = _organization_breakdown(total, money)
+    breakdown = _organization_breakdown(found.total, money)
     return OverviewResponse(
         success=True,
         period=range_.period,
         currency=prices.currency,
-        organizations_count=len(_organization_ids(backend, tenant_id, members, priced)),
-        users_count=sum(members.values()) + len(outside),
-        **dict(zip(_TOTALS, _totals(total, money, breakdown), strict=True)),
+        organizations_count=len(
+            _organization_ids(backend, tenant_id, members, found.organizations)
+        ),
+        users_count=sum(members.values()) + len(found.users_outside),
+        **dict(zip(_TOTALS, _totals(found.total, money, breakdown), strict=True)),
     )
 
 

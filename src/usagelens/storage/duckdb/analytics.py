@@ -689,6 +689,7 @@ def _tenant_sql(
                 {"".join(f", sum({name})::{integer} AS {name}" for name in (*counts, *whole))}
             FROM ({_organization_sums(sources, versions, fractions, integer)})
         ) o, (
+            -- The count keeps the list of columns whole where no cost is rounded per key.
             SELECT count(*) AS keys
                 {"".join(f", sum({name})::{integer} AS {name}" for name in rounded)}
             FROM key_costs

@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,6 +27,7 @@ from usagelens.analytics.costs import Row
 from usagelens.analytics.queries import PRICE_SCALE, PricedUsage, PriceVersion, PricingOverflow
 from usagelens.analytics.service import Pricing, Range, keys_in_python
 from usagelens.pricing.ratecard import DEFAULT_RATE_CARD, PRICE_KEYS, RateCard, VoiceRounding
+from usagelens.storage.duckdb import analytics
 from usagelens.storage.duckdb.backend import DuckDBBackend
 from usagelens.storage.duckdb.compaction import USAGE_DAYS
 
@@ -264,6 +266,78 @@ def test_a_figure_beyond_64_bits_is_priced_in_128(backend: tuple[DuckDBBackend, 
         key: _figures(row.in_units(*key, [], 2)) for key, row in expected.items()
     }
     assert expected[("o", "")].money.api_storage_cost == Decimal("1369863013.70")
+
+
+# The largest sum of GB-hours or KB minutes whose millionths the 64-bit statement computes
+# narrowed to 64 bits: DuckDB holds a DECIMAL(18, 6) times 10^6 under 10^18.
+_NARROW = Decimal("999999.999999")
+_AROUND_THE_NARROW_BOUND = [
+    Decimal(0),
+    Decimal("0.000001"),
+    Decimal("-0.000001"),
+    _NARROW,
+    _NARROW + Decimal("0.000001"),
+    -_NARROW,
+    -_NARROW - Decimal("0.000001"),
+    Decimal("9223372036854.775807"),  # the most millionths that 64 bits hold
+]
+
+
+@pytest.mark.parametrize("column", ["storage_gb_hours", "kb_minutes"])
+def test_decimal_sums_in_millionths_on_either_side_of_the_narrow_bound(column: str) -> None:
+    """Each sum, alone in its group, as the 64-bit statement turns it into millionths: exact on
+    both sides of the bound under which it computes in 64 bits, with no overflow raised."""
+    values = ", ".join(f"{value}::DECIMAL(38, 6)" for value in _AROUND_THE_NARROW_BOUND)
+    with duckdb.connect() as con:
+        found = con.execute(
+            f"""
+            SELECT n, {analytics._summed(column, "BIGINT")}
+            FROM (SELECT unnest(range({len(_AROUND_THE_NARROW_BOUND)})) AS n,
+                         unnest([{values}]) AS {column}) r
+            GROUP BY n ORDER BY n
+            """
+        ).fetchall()
+    assert [millionths for _, millionths in found] == [
+        int(value * 10**6) for value in _AROUND_THE_NARROW_BOUND
+    ]
+
+
+def test_gb_hours_and_kb_minutes_beyond_the_narrow_bound(tmp_path: Path) -> None:
+    """Users whose GB-hours and KB minutes add up to just under, at and over the bound of the
+    64-bit shortcut, over several events and days, are priced as Python prices them."""
+    store = DuckDBBackend(tmp_path / "large.duckdb")
+    tenant_id = store.create_tenant("large", "UTC", 2, None).tenant_id
+    events = []
+    for n, total in enumerate([_NARROW, _NARROW + Decimal("0.000001"), _NARROW * 3]):
+        for day, share in enumerate([total / 2, total - total / 2]):
+            share = share.quantize(Decimal("0.000001"))
+            for kind, data in (
+                ("storage", {"gb_hours": str(share)}),
+                ("kb_usage", {"kb_id": "kb", "minutes": str(share)}),
+            ):
+                events.append(
+                    {
+                        "id": f"{kind}-{n}-{day}",
+                        "type": kind,
+                        "time": f"2024-03-0{day + 2}T12:00:00Z",
+                        "subject": f"user-{n}",
+                        "data": {"organization_id": "org", **data},
+                    }
+                )
+    # And one user with usage in another organization than the directory's.
+    elsewhere = {**events[0], "id": "elsewhere", "time": "2024-03-04T12:00:00Z"}
+    events.append({**elsewhere, "data": {"organization_id": "other", "gb_hours": "1"}})
+    append(store, tenant_id, events)
+    # The default card's prices keep every figure within 64 bits.
+    prices = Pricing([date(1970, 1, 1)], [DEFAULT_RATE_CARD], "USD", Decimal("0.01"))
+    expected = keys_in_python(store, tenant_id, prices, Range(None, None))
+    assert len(expected) == 4
+    keys = store.priced_usage(tenant_id, prices.for_engine, 2, None, None)
+    assert {(k.organization_id, k.user_id): _figures(k) for k in keys} == {
+        key: _figures(row.in_units(*key, [], 2)) for key, row in expected.items()
+    }
+    _assert_organizations_priced_as_python(store, tenant_id, prices, Range(None, None))
+    store.close()
 
 
 def test_ranges_beyond_the_runs_or_the_new_rows(tmp_path: Path) -> None:

@@ -10,6 +10,9 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from usagelens.storage.duckdb.database import Database
 from usagelens.usage.model import Dimension
 
@@ -120,6 +123,25 @@ def _edge_pieces(
     return pieces
 
 
+def _arrays_by_bucket(values: pa.Table) -> dict[int, str]:
+    """The JSON values of each bucket (``values``: its rows in order, ``idx`` then ``value``)
+    joined into the bucket's array.
+
+    Ordered by one sort of every value, then joined in Arrow, rather than by DuckDB's
+    ``string_agg(... ORDER BY ...)``, which sorts each bucket's values apart. At 100M events,
+    alternated (medians of 15): the 97,319 values of the bench's 500 hours by agent took 92.9
+    ms that way, 71.1 this way; its 30 days by subaccount (9,400 values) took 22.8 and 25.2,
+    as the relation that gives Arrow plans its statement once more."""
+    if values.num_rows == 0:
+        return {}
+    buckets = pc.run_end_encode(values.column("idx").combine_chunks())
+    ends = buckets.run_ends
+    offsets = pa.concat_arrays([pa.array([0], ends.type), ends])
+    lists = pa.ListArray.from_arrays(offsets, values.column("value").combine_chunks())
+    arrays = pc.binary_join_element_wise("[", pc.binary_join(lists, ","), "]", "")
+    return dict(zip(buckets.values.to_pylist(), arrays.to_pylist(), strict=True))
+
+
 class UsageStore(Database):
     def conversation_usage(
         self,
@@ -169,14 +191,13 @@ class UsageStore(Database):
                 FROM {source}
                 GROUP BY ALL
             )
-            SELECT idx, '[' || string_agg(
-                json_object('seconds', seconds, 'conversations', conversations,
-                            'dimensions', json_object({dimensions_json}))::VARCHAR,
-                ',' ORDER BY idx{order}) || ']'
+            SELECT idx, json_object('seconds', seconds, 'conversations', conversations,
+                                    'dimensions', json_object({dimensions_json}))::VARCHAR AS value
             FROM sums
-            GROUP BY idx
         """
-        return {int(index): str(values) for index, values in self._rows(sql, params)}
+        if not dimensions:  # a bucket's one value
+            return {int(index): f"[{value}]" for index, value in self._rows(sql, params)}
+        return _arrays_by_bucket(self._table(f"{sql} ORDER BY idx{order}", params))
 
     @staticmethod
     def _rollup_part(

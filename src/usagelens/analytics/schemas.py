@@ -1,5 +1,10 @@
 """The answers of seed 001's family, encoded with msgspec so that money stays decimal: a
-`Decimal` is written as a JSON number with its exact digits (``125.50``, never ``125.5``)."""
+`Decimal` is written as a JSON number with its exact digits (``125.50``, never ``125.5``).
+
+Every struct here holds only scalars and other such structs, so none can be part of a reference
+cycle: ``gc=False`` keeps the cycle collector from tracking them. An answer makes one to three
+per row, thousands of rows at a time, and tracked they set off collections that walk every
+object of the server: at 100M events, 5 ms of the organizations' 27 in Python."""
 
 from datetime import date
 from decimal import Decimal
@@ -9,12 +14,12 @@ import msgspec
 ENCODER = msgspec.json.Encoder(decimal_format="number")
 
 
-class Period(msgspec.Struct):
+class Period(msgspec.Struct, gc=False):
     start: date | None
     end: date | None
 
 
-class CostBreakdown(msgspec.Struct):
+class CostBreakdown(msgspec.Struct, gc=False):
     messaging_cost: Decimal
     voice_cost: Decimal
     api_request_cost: Decimal
@@ -38,7 +43,7 @@ class OrganizationCostBreakdown(CostBreakdown):
     brand_registration_count: int
 
 
-class UserAnalytics(msgspec.Struct):
+class UserAnalytics(msgspec.Struct, gc=False):
     user_id: str
     user_name: str
     total_sms_sent: int
@@ -51,7 +56,7 @@ class UserAnalytics(msgspec.Struct):
     total_cost: Decimal
 
 
-class UsersResponse(msgspec.Struct):
+class UsersResponse(msgspec.Struct, gc=False):
     success: bool
     organization_id: str
     organization_name: str
@@ -59,7 +64,7 @@ class UsersResponse(msgspec.Struct):
     users: list[UserAnalytics]
 
 
-class OrganizationAnalytics(msgspec.Struct):
+class OrganizationAnalytics(msgspec.Struct, gc=False):
     organization_id: str
     organization_name: str
     users_count: int
@@ -73,14 +78,14 @@ class OrganizationAnalytics(msgspec.Struct):
     total_cost: Decimal
 
 
-class OrganizationsResponse(msgspec.Struct):
+class OrganizationsResponse(msgspec.Struct, gc=False):
     success: bool
     period: Period
     currency: str
     organizations: list[OrganizationAnalytics]
 
 
-class OverviewResponse(msgspec.Struct):
+class OverviewResponse(msgspec.Struct, gc=False):
     success: bool
     period: Period
     currency: str
@@ -96,7 +101,7 @@ class OverviewResponse(msgspec.Struct):
     total_cost: Decimal
 
 
-class UsageResponse(msgspec.Struct):
+class UsageResponse(msgspec.Struct, gc=False):
     success: bool
     organization_id: str | None
     user_id: str | None

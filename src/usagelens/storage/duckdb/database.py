@@ -188,9 +188,10 @@ class Database:
         with self._query_slot(), busy_when_out_of_memory():
             return self._cursor().execute(sql, params).fetchall()
 
-    def _table(self, sql: str, params: dict[str, Any]) -> pa.Table:
+    def _arrays(self, sql: str, params: dict[str, Any]) -> dict[str, Any]:
+        """The result's columns as numpy arrays, by name."""
         with self._query_slot(), busy_when_out_of_memory():
-            return self._cursor().sql(sql, params=params).to_arrow_table()
+            return dict(self._cursor().execute(sql, params).fetchnumpy())
 
     def _insert(self, con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
         """Append an Arrow table's rows (columns matched by name; those it lacks take their

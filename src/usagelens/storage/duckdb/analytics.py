@@ -310,6 +310,12 @@ def _versioned(sources: Sequence[_Source], versions: int) -> str:
     return " UNION ALL BY NAME ".join(of(source.rows) for source in sources)
 
 
+def _version_keys(versions: int) -> list[str]:
+    """What ``_versioned``'s rows are grouped by besides their key: their version, where they
+    carry one."""
+    return ["r.version"] if versions > 1 else []
+
+
 _SEGMENTS = {column for column, _ in _SEGMENT_PRICES}
 
 
@@ -440,12 +446,12 @@ class AnalyticsStore(Database):
             # Grouped by key, then named: grouping by the names, which the runs do not hold,
             # would name every row first (an organization's whole history at 100M: 129 ms,
             # 416 that way).
-            several = len(version_days) > 1
+            by_version = _version_keys(len(version_days))
             sql = f"""
-                SELECT k.organization_id, k.user_id, {"" if several else "0 AS version,"}
+                SELECT k.organization_id, k.user_id, {"" if by_version else "0 AS version,"}
                     s.* EXCLUDE (usage_key)
                 FROM (
-                    SELECT r.usage_key, {"r.version," if several else ""}
+                    SELECT {", ".join(["r.usage_key", *by_version])},
                         {", ".join(_sum(column) for column in QUANTITIES)}
                     FROM ({_versioned(sources, len(version_days))}) r
                     GROUP BY ALL
@@ -511,10 +517,9 @@ def _grouped(
         if "voice_started_minutes" in quantities and not per_started
         else ""
     )
-    keys = [f"r.{key}", "r.version"] if len(versions) > 1 else [f"r.{key}"]
     return f"""
         SELECT g.*{started} FROM (
-            SELECT {", ".join([*keys, *sums])}
+            SELECT {", ".join([f"r.{key}", *_version_keys(len(versions)), *sums])}
             FROM ({_versioned(sources, len(versions))}) r
             GROUP BY ALL
         ) g

@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 from tests.rollup_reference import USAGE_COLUMNS, usage_block_faults
+from tests.storage.test_duckdb_backend import table_of
 from usagelens.storage.base import Checkpoint
 from usagelens.storage.duckdb.backend import DuckDBBackend
 from usagelens.storage.duckdb.migrations import LATEST_VERSION, MIGRATIONS, migrate
@@ -94,6 +95,39 @@ def test_a_version_1_file_opens_migrated_with_its_rows(tmp_path: Path) -> None:
         )
         assert con.execute(rebuilt).fetchall() == [(CREATED.date(), "org-1", 3)]
         assert con.execute("SELECT count(*) FROM pending_rebuilds").fetchall() == [(0,)]
+
+
+def test_version_15_says_which_usage_keys_the_directory_places_elsewhere(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "x.duckdb"
+    backend = DuckDBBackend(path)
+    try:
+        tenant = backend.create_tenant("t", "UTC", 2, None).tenant_id
+        # One commit each: ingest places "u" where their first usage is, in "a".
+        for n, (organization, user) in enumerate([("a", "u"), ("b", "v"), ("b", "u"), ("a", "")]):
+            event = {
+                "id": f"e{n}",
+                "type": "api_request",
+                "time": "2024-03-02T10:00:00Z",
+                **({"subject": user} if user else {}),
+                "data": {"organization_id": organization, "count": 1},
+            }
+            backend.append_events([table_of(tenant, [event])])
+    finally:
+        backend.close()
+    with duckdb.connect(str(path)) as con:  # as version 14 left the file
+        con.execute("ALTER TABLE usage_keys DROP COLUMN elsewhere")
+        con.execute("DELETE FROM schema_version WHERE version >= 15")
+    DuckDBBackend(path).close()
+    with duckdb.connect(str(path), read_only=True) as con:
+        keys = "SELECT organization_id, user_id, elsewhere FROM usage_keys ORDER BY ALL"
+        assert con.execute(keys).fetchall() == [
+            ("a", "", False),
+            ("a", "u", False),
+            ("b", "u", True),
+            ("b", "v", False),
+        ]
 
 
 def test_a_rebuild_cut_short_is_done_at_the_next_open(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from usagelens.pricing.ratecard import DEFAULT_RATE_CARD, PRICE_KEYS, RateCard, 
 from usagelens.storage.duckdb import analytics
 from usagelens.storage.duckdb.backend import DuckDBBackend
 from usagelens.storage.duckdb.compaction import USAGE_DAYS
+from usagelens.storage.duckdb.usage_keys import place_keys
 
 EXPONENTS = {"JPY": 0, "USD": 2, "KWD": 3, "CLF": 4}
 MARCH = datetime(2024, 3, 1, 5, tzinfo=UTC)  # midnight in New York
@@ -398,6 +399,8 @@ def test_users_the_directory_places_nowhere(tmp_path: Path) -> None:
     with store._transaction() as con:
         con.execute("DELETE FROM users WHERE user_id = 'gone'")
         con.execute("UPDATE users SET organization_id = '' WHERE user_id = 'unplaced'")
+        # As a write that moves users must: their usage keys say where the directory puts them.
+        con.execute(place_keys("tenant_id = ?"), [tenant_id])
     store.directory_changed(tenant_id)
     prices = _pricing(5, "USD", 0)
     range_ = Range(None, None)
@@ -411,4 +414,44 @@ def test_users_the_directory_places_nowhere(tmp_path: Path) -> None:
         "b": ["gone", "unplaced"],
     }
     _assert_organizations_priced_as_python(store, tenant_id, prices, range_)
+    store.close()
+
+
+def test_users_moved_are_listed_where_they_have_usage_now(tmp_path: Path) -> None:
+    """A user with usage in two organizations, whom PUT then moves from one to the other and
+    then to a third, is listed with each organization the directory does not place them in."""
+    store = DuckDBBackend(tmp_path / "moved.duckdb")
+    tenant_id = store.create_tenant("moved", "UTC", 2, None).tenant_id
+
+    def sms(n: int, organization: str, user: str) -> dict[str, Any]:
+        return {
+            "id": f"e{n}",
+            "type": "sms",
+            "time": "2024-03-02T10:00:00Z",
+            "subject": user,
+            "data": {"organization_id": organization, "direction": "outbound", "segments": 1},
+        }
+
+    # Ingest places a user where their first usage is: "u" in "a", "v" in "b".
+    append(store, tenant_id, [sms(1, "a", "u"), sms(2, "b", "v")])
+    append(store, tenant_id, [sms(3, "b", "u")])
+    store.put_organization(tenant_id, "c", None, None)
+    prices = _pricing(7, "USD", 0)
+
+    def users_elsewhere() -> dict[str, list[str]]:
+        organizations = store.priced_usage(tenant_id, prices.for_engine, 2, None, None, None, True)
+        return {o.organization_id: o.users_elsewhere for o in organizations if o.users_elsewhere}
+
+    assert users_elsewhere() == {"b": ["u"]}
+    _assert_organizations_priced_as_python(store, tenant_id, prices, Range(None, None))
+    store.put_user(tenant_id, "u", None, None, "b")
+    assert users_elsewhere() == {"a": ["u"]}
+    _assert_organizations_priced_as_python(store, tenant_id, prices, Range(None, None))
+    store.put_user(tenant_id, "u", "U", None, "c")
+    store.put_user(tenant_id, "v", "V", None, "b")  # where they were: nothing changes
+    assert users_elsewhere() == {"a": ["u"], "b": ["u"]}
+    _assert_organizations_priced_as_python(store, tenant_id, prices, Range(None, None))
+    # New usage of "u" in "c" and "a": the key made now is placed as the one made before.
+    append(store, tenant_id, [sms(4, "c", "u"), sms(5, "a", "u")])
+    assert users_elsewhere() == {"a": ["u"], "b": ["u"]}
     store.close()

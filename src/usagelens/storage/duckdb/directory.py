@@ -25,6 +25,7 @@ from usagelens.directory.from_events import (
 from usagelens.directory.models import Agent, DirectoryError, Organization, User, display_name
 from usagelens.storage.duckdb.cache import TenantCache
 from usagelens.storage.duckdb.database import Database, utcnow
+from usagelens.storage.duckdb.usage_keys import PLACE_USER
 
 _Entity = TypeVar("_Entity", Organization, User, Agent)
 
@@ -228,6 +229,8 @@ class DirectoryStore(Database):
                     """,
                     [tenant_id, user_id, name, email, organization_id, utcnow()],
                 )
+                params = {"tenant": tenant_id, "user": user_id, "organization": organization_id}
+                con.execute(PLACE_USER, params)
             self._known_ids(USER, tenant_id).add(user_id)
             self.directory_changed(tenant_id)
         return self._one(

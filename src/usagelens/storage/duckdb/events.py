@@ -34,7 +34,7 @@ from usagelens.storage.duckdb.database import CACHE_HEADROOM_BYTES, registered, 
 from usagelens.storage.duckdb.directory import DirectoryStore
 from usagelens.storage.duckdb.migrations import TICKET_EVENT_FIELDS
 from usagelens.storage.duckdb.tenants import TenantStore
-from usagelens.storage.duckdb.usage_keys import UsageKeys
+from usagelens.storage.duckdb.usage_keys import INSERT_GIVEN, UsageKeys
 from usagelens.storage.id_index import IdIndex
 
 log = logging.getLogger(__name__)
@@ -296,9 +296,10 @@ class EventStore(DirectoryStore, TenantStore):
                     self._insert(con, "event_rows", stored_shape(new_events))
                     tickets = new_events.filter(pc.equal(new_events["type"], "ticket"))
                     self._insert(con, "ticket_events", tickets.select(TICKET_EVENT_FIELDS))
+                    # The directory first: the new usage keys say where it places their users.
+                    self._record_directory(con, new_events)
                     rollups = rollups_of(new_events, self._tenant_zone)
                     self._insert_rollups(con, rollups)
-                    self._record_directory(con, new_events)
                 if checkpoint is not None:
                     self._save_checkpoint(con, checkpoint)
             # Still under the lock: no other writer may check ids before the index has them.
@@ -326,7 +327,9 @@ class EventStore(DirectoryStore, TenantStore):
         for rollup, rows in self._rollup_tables(rollups):
             if rollup.keyed:
                 rows, given = self._usage_keys.keyed(con, rows)
-                self._insert(con, "usage_keys", given)
+                if given.num_rows:
+                    with registered(con, "given_keys", given):
+                        con.execute(INSERT_GIVEN)
             self._insert(con, rollup.new, rows)
 
     @contextmanager

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from usagelens.storage.duckdb.usage_keys import place_keys
 from usagelens.storage.event_ids import (
     CROCKFORD,
     SQL_MACROS,
@@ -559,6 +560,19 @@ MIGRATIONS += (
                 PRIMARY KEY (tenant_id, span)
             )
             """,
+        ),
+    ),
+)
+
+MIGRATIONS += (
+    Migration(
+        15,
+        "each usage key says whether the directory places its user elsewhere than in its "
+        "organization (see storage/duckdb/usage_keys.py): at 100M events, finding those users "
+        "by joining every key with the directory took about a fifth of the organizations' answer",
+        (
+            "ALTER TABLE usage_keys ADD COLUMN elsewhere BOOLEAN NOT NULL DEFAULT false",
+            place_keys("true"),
         ),
     ),
 )

@@ -67,17 +67,24 @@ def expected_trend(events: list[Event], minimum: int) -> dict[date, int]:
     return dict(counts)
 
 
+def stored(path: Path, compacted: list[Event], new: list[Event]) -> tuple[DuckDBBackend, int]:
+    """A store of tenant "acme" whose rollups hold ``compacted`` in their runs and ``new`` in
+    their new rows."""
+    store = CompactingAtEveryCommit(path)
+    tenant = store.create_tenant("acme", TZ, 2, None).tenant_id
+    for start in range(0, len(compacted), 150):
+        append(store, tenant, compacted[start : start + 150])
+    store.compact_at_rows = 10**9
+    for start in range(0, len(new), 100):
+        append(store, tenant, new[start : start + 100])
+    return store, tenant
+
+
 def test_the_trend_counts_compacted_and_new_rows_alike(tmp_path: Path) -> None:
     compacted = events_of(3, "c", 600)
     new = events_of(4, "n", 300)
-    store = CompactingAtEveryCommit(tmp_path / "mau.duckdb")
+    store, tenant = stored(tmp_path / "mau.duckdb", compacted, new)
     try:
-        tenant = store.create_tenant("acme", TZ, 2, None).tenant_id
-        for start in range(0, len(compacted), 150):
-            append(store, tenant, compacted[start : start + 150])
-        store.compact_at_rows = 10**9
-        for start in range(0, len(new), 100):
-            append(store, tenant, new[start : start + 100])
         assert store._rows("SELECT count(*) FROM user_month_totals")[0][0] > 0
         assert store._rows("SELECT count(*) FROM rollup_user_months_new")[0][0] > 0
 

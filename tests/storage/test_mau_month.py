@@ -1,8 +1,7 @@
 """The MAU page's active users over compacted and new rows: each user's turns and the
 organization they sent the most bot messages in (ties: the smallest id), against plain Python
-over the events. The engine reads them from the users' month totals, adds the new rows' messages
-where those go to the organization that led, and sums again the users whose new messages go
-elsewhere."""
+over the events. The new rows touch half the users; some send their new messages where they
+led, others move their lead elsewhere."""
 
 from collections import defaultdict
 from datetime import UTC, date, datetime

@@ -9,7 +9,6 @@ import pytest
 
 from tests.rollup_reference import USAGE_COLUMNS, usage_block_faults
 from tests.storage.test_duckdb_backend import table_of
-from tests.storage.test_mau_trend import CompactingAtEveryCommit
 from usagelens.storage.base import Checkpoint
 from usagelens.storage.duckdb.backend import DuckDBBackend
 from usagelens.storage.duckdb.migrations import LATEST_VERSION, MIGRATIONS, migrate
@@ -98,15 +97,6 @@ def test_a_version_1_file_opens_migrated_with_its_rows(tmp_path: Path) -> None:
         assert con.execute("SELECT count(*) FROM pending_rebuilds").fetchall() == [(0,)]
 
 
-def reopened_as_left_by(path: Path, version: int, undo: str) -> None:
-    """Make the file as ``version`` left it (``undo`` reverts the next version's change), then
-    open it, which migrates it again."""
-    with duckdb.connect(str(path)) as con:
-        con.execute(undo)
-        con.execute("DELETE FROM schema_version WHERE version > ?", [version])
-    DuckDBBackend(path).close()
-
-
 def test_version_15_says_which_usage_keys_the_directory_places_elsewhere(
     tmp_path: Path,
 ) -> None:
@@ -126,7 +116,10 @@ def test_version_15_says_which_usage_keys_the_directory_places_elsewhere(
             backend.append_events([table_of(tenant, [event])])
     finally:
         backend.close()
-    reopened_as_left_by(path, 14, "ALTER TABLE usage_keys DROP COLUMN elsewhere")
+    with duckdb.connect(str(path)) as con:  # as version 14 left the file
+        con.execute("ALTER TABLE usage_keys DROP COLUMN elsewhere")
+        con.execute("DELETE FROM schema_version WHERE version >= 15")
+    DuckDBBackend(path).close()
     with duckdb.connect(str(path), read_only=True) as con:
         keys = "SELECT organization_id, user_id, elsewhere FROM usage_keys ORDER BY ALL"
         assert con.execute(keys).fetchall() == [
@@ -134,37 +127,6 @@ def test_version_15_says_which_usage_keys_the_directory_places_elsewhere(
             ("a", "u", False),
             ("b", "u", True),
             ("b", "v", False),
-        ]
-
-
-def test_version_16_names_the_organization_of_each_users_month(tmp_path: Path) -> None:
-    path = tmp_path / "x.duckdb"
-    backend = CompactingAtEveryCommit(path)
-    try:
-        tenant = backend.create_tenant("t", "UTC", 2, None).tenant_id
-        sent = [("b", "u", "bot_message"), ("a", "u", "bot_message"), ("c", "u", "ticket")]
-        sent += [("b", "u", "bot_message"), ("a", "u", "bot_message"), ("c", "v", "bot_message")]
-        events = [
-            {
-                "id": f"e{n}",
-                "type": kind,
-                "time": f"2024-03-0{n + 1}T10:00:00Z",
-                "subject": user,
-                "data": {"organization_id": organization}
-                | ({"ticket_id": f"T-{n}"} if kind == "ticket" else {}),
-            }
-            for n, (organization, user, kind) in enumerate(sent)
-        ]
-        backend.append_events([table_of(tenant, events)])
-    finally:
-        backend.close()
-    reopened_as_left_by(path, 15, "ALTER TABLE user_month_totals DROP COLUMN organization_id")
-    with duckdb.connect(str(path), read_only=True) as con:
-        totals = "SELECT month, user_id, organization_id, bot_messages FROM user_month_totals"
-        # A tie of two messages each goes to the smallest id; a ticket decides nothing.
-        assert con.execute(f"{totals} ORDER BY ALL").fetchall() == [
-            (date(2024, 3, 1), "u", "a", 4),
-            (date(2024, 3, 1), "v", "c", 1),
         ]
 
 

@@ -123,39 +123,21 @@ def _sum_usage_blocks(con: duckdb.DuckDBPyConnection, tenant_id: int) -> None:
     blocks.build_closed(con, tenant_id, newest[0])
 
 
-def users_of_months(source: str, where: str) -> str:
-    """Each (tenant, month, user) with bot messages among ``source``'s rows of the per-user
-    month rollup that meet ``where``: their total, and the organization they sent the most in
-    (ties: the smallest id), which the MAU page counts them in. Rows that carry only tickets
-    never decide the organization."""
-    return f"""
-        SELECT tenant_id, month, user_id,
-            arg_min(organization_id, struct_pack(m := -bot_messages, o := organization_id))
-                AS organization_id,
-            sum(bot_messages) AS bot_messages
-        FROM (
-            SELECT tenant_id, month, user_id, organization_id, sum(bot_messages) AS bot_messages
-            FROM {source}
-            WHERE {where}
-            GROUP BY tenant_id, month, user_id, organization_id
-            HAVING sum(bot_messages) > 0
-        )
-        GROUP BY tenant_id, month, user_id
-    """
-
-
 def _settle_user_month_totals(con: duckdb.DuckDBPyConnection) -> None:
     """Sum again, over the runs, each user's bot messages of every (tenant, month) the new rows
-    of the per-user month rollup touch, with the organization of most: once the runs hold those
-    rows too, before they leave the new rows. `user_month_totals` holds one row per (tenant,
-    month, user) with any. The MAU trend counts a month's active users from it and sums again
-    only the users of the new rows; the MAU page reads its users from it likewise."""
+    of the per-user month rollup touch: once the runs hold those rows too, before they leave the
+    new rows. `user_month_totals` holds one row per (tenant, month, user) with any; the MAU trend
+    counts a month's active users from it and sums again only the users of the new rows."""
     touched = "(tenant_id, month) IN (SELECT tenant_id, month FROM rollup_user_months_new)"
     con.execute(f"DELETE FROM user_month_totals WHERE {touched}")
     con.execute(
         f"""
         INSERT INTO user_month_totals BY NAME
-        {users_of_months(USER_MONTHS.runs, touched)}
+        SELECT tenant_id, month, user_id, sum(bot_messages) AS bot_messages
+        FROM rollup_user_months_runs
+        WHERE {touched}
+        GROUP BY tenant_id, month, user_id
+        HAVING sum(bot_messages) > 0
         ORDER BY tenant_id, month, user_id
         """
     )

@@ -1,6 +1,5 @@
-"""Monthly active end users in the DuckDB file: the per-user month rollup with the users' month
-totals, the directory's names and the raw ticket events, read in one transaction so every figure
-comes from one snapshot."""
+"""Monthly active end users in the DuckDB file: the per-user month rollup, the directory's names
+and the raw ticket events, read in one transaction so every figure comes from one snapshot."""
 
 import time
 from collections.abc import Iterator
@@ -9,46 +8,29 @@ from datetime import date
 from typing import Any
 
 from usagelens.mau.queries import MauMonth, MauMonthQuery, MauTickets, MauUser
-from usagelens.storage.duckdb.compaction import users_of_months
 from usagelens.storage.duckdb.database import registered
 from usagelens.storage.duckdb.directory import DirectoryStore
 
-# Per active user of the month: their bot messages and the organization they sent the most in.
-# Users are read from their month totals as the last compaction left them, with the messages of
-# rows appended since. Where those rows add messages to another organization than the one that
-# led, the lead may change: those users alone are summed again from every row of theirs. At 100M
-# events, the month's 30,879 users took 19.6 ms instead of 24.0 summing every row of the month
-# by user and organization, and 23.9 summing again every user of the new rows (medians of 40,
-# alternated).
-_UNSETTLED_USERS = users_of_months(
-    "rollup_user_months",
-    "tenant_id = $tenant AND month = $month"
-    " AND user_id IN (SELECT user_id FROM fresh WHERE NOT lead_kept)",
-)
-_ACTIVE = f"""
-    totals AS (
-        SELECT user_id, organization_id, bot_messages
-        FROM user_month_totals WHERE tenant_id = $tenant AND month = $month
-    ),
-    fresh AS MATERIALIZED (
-        SELECT f.user_id, sum(f.messages) AS messages,
-            bool_and(f.messages = 0 OR f.organization_id IS NOT DISTINCT FROM t.organization_id)
-                AS lead_kept
-        FROM (
-            SELECT user_id, organization_id, sum(bot_messages) AS messages
-            FROM rollup_user_months_new
-            WHERE tenant_id = $tenant AND month = $month
-            GROUP BY user_id, organization_id
-        ) f LEFT JOIN totals t USING (user_id)
-        GROUP BY f.user_id
+# Per user of the month: bot messages summed over all rollup rows (additive partial sums), the
+# organization with the most of them (ties: the smallest id), and the total. Rows that carry only
+# tickets (no messages) never decide the organization.
+_ACTIVE = """
+    per_org AS (
+        SELECT user_id, organization_id, sum(bot_messages) AS messages
+        FROM rollup_user_months
+        WHERE tenant_id = $tenant AND month = $month
+        GROUP BY user_id, organization_id
+        HAVING sum(bot_messages) > 0
     ),
     active AS (
-        SELECT t.user_id, t.organization_id, t.bot_messages + coalesce(f.messages, 0) AS turns
-        FROM totals t LEFT JOIN fresh f USING (user_id)
-        WHERE coalesce(f.lead_kept, true) AND t.bot_messages + coalesce(f.messages, 0) >= $min
-        UNION ALL
-        SELECT user_id, organization_id, bot_messages FROM ({_UNSETTLED_USERS})
-        WHERE bot_messages >= $min
+        SELECT
+            user_id,
+            arg_min(organization_id, struct_pack(m := -messages, o := organization_id))
+                AS organization_id,
+            sum(messages) AS turns
+        FROM per_org
+        GROUP BY user_id
+        HAVING sum(messages) >= $min
     )
 """
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import duckdb
 
-from usagelens.storage.duckdb.compaction import users_of_months
 from usagelens.storage.duckdb.usage_keys import place_keys
 from usagelens.storage.event_ids import (
     CROCKFORD,
@@ -574,32 +573,6 @@ MIGRATIONS += (
         (
             "ALTER TABLE usage_keys ADD COLUMN elsewhere BOOLEAN NOT NULL DEFAULT false",
             place_keys("true"),
-        ),
-    ),
-)
-
-MIGRATIONS += (
-    Migration(
-        16,
-        "each user's month total also names the organization they sent the most bot messages "
-        "in, which the MAU page counts them in: at 100M events, the page's users took 19.6 ms "
-        "instead of 24.0 grouping the month's rows by user and organization",
-        (
-            "DROP TABLE user_month_totals",
-            """
-            CREATE TABLE user_month_totals (
-                tenant_id INTEGER NOT NULL,
-                month DATE NOT NULL,
-                user_id VARCHAR NOT NULL,
-                organization_id VARCHAR NOT NULL,
-                bot_messages BIGINT NOT NULL
-            )
-            """,
-            f"""
-            INSERT INTO user_month_totals BY NAME
-            {users_of_months("rollup_user_months_runs", "true")}
-            ORDER BY tenant_id, month, user_id
-            """,
         ),
     ),
 )

@@ -66,8 +66,8 @@ def test_the_page_counts_each_user_in_their_organization_over_compacted_and_new_
 ) -> None:
     compacted = events_of(5, "c", 900)
     leads = {month: expected_users(compacted, month, 1) for month in MONTHS}
-    # New rows of half the users only: the others are read from the totals alone. Of those
-    # half, u10 to u19 send their new messages where they already lead.
+    # New rows of half the users only: the others have compacted rows alone. Of those half,
+    # u10 to u19 send their new messages where they already lead.
     new = []
     for event in events_of(6, "n", 600):
         number = int(event["subject"][1:])
@@ -86,11 +86,12 @@ def test_the_page_counts_each_user_in_their_organization_over_compacted_and_new_
         for month in MONTHS:
             before, after = leads[month], expected_users(every, month, 1)
             for user, sent in messages_by_organization(new, month).items():
-                if set(sent) == {before.get(user, ("",))[0]}:
+                led = before.get(user, ("",))[0]
+                if set(sent) == {led}:
                     kept += 1
-                elif before.get(user, ("",))[0] != after[user][0]:
+                elif led != after[user][0]:
                     moved += 1  # the new rows change the organization that leads
-            # And ties among the users read from the totals.
+            # And ties among the users with compacted rows alone.
             ties += sum(
                 list(sent.values()).count(max(sent.values())) > 1
                 for user, sent in messages_by_organization(every, month).items()

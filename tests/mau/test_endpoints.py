@@ -563,7 +563,28 @@ def _five_users(service: Service) -> Tenant:
 
 def test_pages_of_users_follow_the_cursor(service: Service) -> None:
     tenant = _five_users(service)
+    # A ticket of a user on each page: each page lists its own users' tickets.
+    ingest(
+        tenant,
+        [
+            ticket("2025-04-16T10:00:00Z", "u1", "org", "T-1"),
+            ticket("2025-04-17T10:00:00Z", "u2", "org", "T-2"),
+            ticket("2025-04-18T10:00:00Z", "u4", "org", "T-4a"),
+            ticket("2025-04-19T10:00:00Z", "u4", "org", "T-4b"),
+        ],
+    )
     everyone = ok(get(tenant, month="2025-04"))
+    tickets = [
+        (u["end_user"], [t["ticket_id"] for t in u["tickets"]])
+        for u in everyone["data"]["per_user"]
+    ]
+    assert tickets == [
+        ("Eve", ["T-1"]),
+        ("Cat", []),
+        ("Cat", []),
+        ("Dan", ["T-2"]),
+        ("Bea", ["T-4a", "T-4b"]),
+    ]
     expected = [
         ("Eve", "org", 6),
         ("Cat", "org", 5),  # u3

@@ -57,7 +57,7 @@ class MauMonth:
     companies_json: str
     tickets_raised: int  # the month's tickets, of every company, listed or not
     users: list[MauUser]  # the page asked for, plus one more if there is one
-    user_tickets: dict[str, MauTickets]  # the users of ``users`` with tickets
+    user_tickets: dict[str, MauTickets]  # at least the users of ``users`` with tickets
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 

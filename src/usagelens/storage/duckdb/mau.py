@@ -166,9 +166,7 @@ class MauStore(DirectoryStore):
                 trend = con.execute(_TREND, {**month, "first": query.first_month}).fetchall()
             with timed("page"):
                 page = {
-                    "tenant": query.tenant_id,
-                    "month": query.month,
-                    "min": query.min_messages,
+                    **month,
                     "last": query.offset + query.limit + 1,
                     "start": query.utc_start,
                     "end": query.utc_end,

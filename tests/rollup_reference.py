@@ -200,13 +200,14 @@ def _nonzero(rows: dict[tuple[Any, ...], Measures]) -> dict[tuple[Any, ...], Mea
 def expected_rollups(events: Iterable[Event], tz: str) -> Rollups:
     """The three rollups of the events, each counted once, aggregated by key in plain Python,
     each user's bot messages per month over all organizations, and conversations per (UTC hour,
-    organization)."""
+    organization) and per (UTC hour, organization, agent)."""
     zone = ZoneInfo(tz)
     conversations: dict[tuple[Any, ...], Measures] = defaultdict(dict)
     usage: dict[tuple[Any, ...], Measures] = defaultdict(dict)
     months: dict[tuple[Any, ...], Measures] = defaultdict(dict)
     user_totals: dict[tuple[Any, ...], Measures] = defaultdict(dict)
     hours: dict[tuple[Any, ...], Measures] = defaultdict(dict)
+    agent_hours: dict[tuple[Any, ...], Measures] = defaultdict(dict)
     for event in events:
         moment = _utc(event)
         data = event["data"]
@@ -216,6 +217,8 @@ def expected_rollups(events: Iterable[Event], tz: str) -> Rollups:
             _add(conversations[key], {"conversations": 1, "seconds": data["seconds"]})
             hour = moment.replace(minute=0, second=0, microsecond=0, tzinfo=None)
             _add(hours[(hour, org)], {"conversations": 1, "seconds": data["seconds"]})
+            agent_hour = (hour, org, data["agent_id"])
+            _add(agent_hours[agent_hour], {"conversations": 1, "seconds": data["seconds"]})
             continue
         day = moment.astimezone(zone).date()
         _add(usage[(day, org, event.get("subject") or "")], _usage_of(event))
@@ -232,12 +235,13 @@ def expected_rollups(events: Iterable[Event], tz: str) -> Rollups:
         "user_months": _nonzero(months),
         "user_month_totals": _nonzero(user_totals),
         "organization_hours": _nonzero(hours),
+        "agent_hours": _nonzero(agent_hours),
     }
 
 
 def stored_rollups(con: duckdb.DuckDBPyConnection, tenant_id: int) -> Rollups:
     """The rollup tables of one tenant, summed by key (rows are additive partial sums), the
-    users' month totals and the organizations' hours."""
+    users' month totals, and the organizations' and agents' hours."""
 
     def read(table: str, keys: tuple[str, ...], measures: tuple[str, ...]) -> Any:
         sums = ", ".join(f"sum({name})" for name in measures)
@@ -285,6 +289,18 @@ def stored_rollups(con: duckdb.DuckDBPyConnection, tenant_id: int) -> Rollups:
                 FROM rollup_conversations_15m_new
             )""",
             ("bucket", "organization_id"),
+            ("conversations", "seconds"),
+        ),
+        "agent_hours": read(
+            """(
+                SELECT tenant_id, bucket, organization_id, agent_id, conversations, seconds
+                FROM rollup_agent_hours
+                UNION ALL
+                SELECT tenant_id, time_bucket(INTERVAL 1 HOUR, bucket) AS bucket,
+                    organization_id, agent_id, conversations, seconds
+                FROM rollup_conversations_15m_new
+            )""",
+            ("bucket", "organization_id", "agent_id"),
             ("conversations", "seconds"),
         ),
     }

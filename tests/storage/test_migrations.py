@@ -3,6 +3,7 @@ reopening applies nothing; a file from a newer release is refused with a clear e
 
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -118,6 +119,7 @@ def test_version_15_says_which_usage_keys_the_directory_places_elsewhere(
         backend.close()
     with duckdb.connect(str(path)) as con:  # as version 14 left the file
         con.execute("ALTER TABLE usage_keys DROP COLUMN elsewhere")
+        con.execute("DROP TABLE rollup_agent_hours")
         con.execute("DELETE FROM schema_version WHERE version >= 15")
     DuckDBBackend(path).close()
     with duckdb.connect(str(path), read_only=True) as con:
@@ -389,39 +391,63 @@ def test_version_10_totals_each_users_month_over_the_runs_of_a_version_9_file(
     ]
 
 
-def test_version_11_sums_the_conversation_runs_per_hour_and_organization(tmp_path: Path) -> None:
-    """Every run row of the 15-minute rollup counted once in its hour (agents and types summed
-    together); the new rows are left to the readers."""
-    path = tmp_path / "ten.duckdb"
-    ten, eleven = datetime(2025, 3, 1, 10), datetime(2025, 3, 1, 11)
-    runs = [  # (tenant, 15-minute bucket, organization, agent, type, conversations, seconds)
-        (1, ten, "org-a", "agent-1", "chat", 2, 30),
-        (1, ten.replace(minute=45), "org-a", "agent-2", "voice", 1, 100),
-        (1, ten.replace(minute=45), "org-a", "agent-2", "voice", 3, 5),  # a second run's row
-        (1, ten.replace(minute=15), "org-b", "agent-1", "chat", 4, 0),
-        (1, eleven, "org-a", "agent-1", "chat", 5, 50),
-        (2, ten, "org-a", "agent-1", "chat", 6, 60),
-    ]
+TEN, ELEVEN = datetime(2025, 3, 1, 10), datetime(2025, 3, 1, 11)
+CONVERSATION_RUNS = [  # (tenant, 15-minute bucket, organization, agent, type, conversations, s)
+    (1, TEN, "org-a", "agent-1", "chat", 2, 30),
+    (1, TEN.replace(minute=30), "org-a", "agent-1", "voice", 7, 70),
+    (1, TEN.replace(minute=45), "org-a", "agent-2", "voice", 1, 100),
+    (1, TEN.replace(minute=45), "org-a", "agent-2", "voice", 3, 5),  # a second run's row
+    (1, TEN.replace(minute=15), "org-b", "agent-1", "chat", 4, 0),
+    (1, ELEVEN, "org-a", "agent-1", "chat", 5, 50),
+    (2, TEN, "org-a", "agent-1", "chat", 6, 60),
+]
+
+
+def migrated_over_conversation_runs(path: Path, version: int, table: str) -> list[Any]:
+    """``table``, as migration ``version`` fills it over CONVERSATION_RUNS and a new row of
+    the 15-minute rollup (which it must leave to the readers)."""
     with duckdb.connect(str(path)) as con:
-        assert migrate(con, target=10)[-1] == 10
+        assert migrate(con, target=version - 1)[-1] == version - 1
         con.execute("DELETE FROM pending_rebuilds")
-        for row in runs:
+        for row in CONVERSATION_RUNS:
             con.execute(
                 "INSERT INTO rollup_conversations_15m_runs VALUES (?, ?, ?, ?, ?, ?, ?)", row
             )
         con.execute(
             "INSERT INTO rollup_conversations_15m_new VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (1, ten, "org-a", "agent-1", "chat", 9, 9),
+            (1, TEN, "org-a", "agent-1", "chat", 9, 9),
         )
     with duckdb.connect(str(path)) as con:
-        assert migrate(con, target=11) == [11]
+        assert migrate(con, target=version) == [version]
     with duckdb.connect(str(path), read_only=True) as con:
-        hours = con.execute("SELECT * FROM rollup_organization_hours ORDER BY ALL").fetchall()
+        return con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
+
+
+def test_version_11_sums_the_conversation_runs_per_hour_and_organization(tmp_path: Path) -> None:
+    """Every run row of the 15-minute rollup counted once in its hour (agents and types summed
+    together)."""
+    path = tmp_path / "ten.duckdb"
+    hours = migrated_over_conversation_runs(path, 11, "rollup_organization_hours")
     assert hours == [
-        (1, ten, "org-a", 2 + 1 + 3, 30 + 100 + 5),
-        (1, ten, "org-b", 4, 0),
-        (1, eleven, "org-a", 5, 50),
-        (2, ten, "org-a", 6, 60),
+        (1, TEN, "org-a", 2 + 7 + 1 + 3, 30 + 70 + 100 + 5),
+        (1, TEN, "org-b", 4, 0),
+        (1, ELEVEN, "org-a", 5, 50),
+        (2, TEN, "org-a", 6, 60),
+    ]
+
+
+def test_version_16_sums_the_conversation_runs_per_hour_organization_and_agent(
+    tmp_path: Path,
+) -> None:
+    """Every run row of the 15-minute rollup counted once in its hour and agent (types summed
+    together)."""
+    hours = migrated_over_conversation_runs(tmp_path / "fifteen.duckdb", 16, "rollup_agent_hours")
+    assert hours == [
+        (1, TEN, "org-a", "agent-1", 2 + 7, 30 + 70),
+        (1, TEN, "org-a", "agent-2", 1 + 3, 100 + 5),
+        (1, TEN, "org-b", "agent-1", 4, 0),
+        (1, ELEVEN, "org-a", "agent-1", 5, 50),
+        (2, TEN, "org-a", "agent-1", 6, 60),
     ]
 
 

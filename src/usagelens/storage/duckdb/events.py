@@ -428,6 +428,7 @@ class EventStore(DirectoryStore, TenantStore):
             tables = [table for r in ROLLUPS for table in (r.runs, r.new)]
             derived = (
                 "rollup_organization_hours",
+                "rollup_agent_hours",
                 "usage_keys",
                 "user_month_totals",
                 blocks.BLOCKS,

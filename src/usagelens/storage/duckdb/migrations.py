@@ -577,6 +577,36 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        16,
+        "conversations per (tenant, hour, organization, agent), summed from the 15-minute "
+        "rollup's runs, which usage questions grouped by agent read instead of those runs: at "
+        "100M events, the bench's 30 days by agent took 83 ms instead of 103 by day, 127 "
+        "instead of 152 by hour",
+        (
+            """
+            CREATE TABLE rollup_agent_hours (
+                tenant_id INTEGER NOT NULL,
+                bucket TIMESTAMP NOT NULL,
+                organization_id VARCHAR NOT NULL,
+                agent_id VARCHAR NOT NULL,
+                conversations BIGINT NOT NULL,
+                seconds BIGINT NOT NULL
+            )
+            """,
+            """
+            INSERT INTO rollup_agent_hours
+            SELECT tenant_id, time_bucket(INTERVAL 1 HOUR, bucket), organization_id, agent_id,
+                sum(conversations), sum(seconds)
+            FROM rollup_conversations_15m_runs
+            GROUP BY ALL
+            ORDER BY ALL
+            """,
+        ),
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

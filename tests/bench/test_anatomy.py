@@ -1,25 +1,24 @@
 """bench.anatomy on a small real file: every statement an answer runs is profiled, answers are
 the same with the profiler on, and the figures of each question are filled in."""
 
-import asyncio
 import json
-from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
+import httpx
 import pytest
 
-from bench.anatomy import Statement, anatomy, in_process, profiled_reads, table
+from bench.anatomy import Statement, anatomy, profiled_reads, table
 from tests.rollup_reference import make_events
 from tests.storage.test_duckdb_backend import table_of
+from tests.web.test_busy import served
 from usagelens.app import create_app
 from usagelens.auth.issuing import issue_key
 from usagelens.settings import Settings
 from usagelens.storage.duckdb.backend import DuckDBBackend
 from usagelens.storage.duckdb.database import Database
 
-Result = TypeVar("Result")
 PATHS = [
     ("organizations", "/v1/analytics/organizations?start_date=2024-02-01&end_date=2024-03-31"),
     ("overview", "/v1/analytics/overview?start_date=2024-02-01&end_date=2024-03-31"),
@@ -32,13 +31,6 @@ def figures(body: bytes) -> Any:
     answer = json.loads(body)
     answer.pop("meta", None)
     return answer
-
-
-def in_a_thread(make: Callable[[], Coroutine[Any, Any, Result]]) -> Result:
-    """Run a coroutine on a loop of its own, in a thread of its own: another test's event
-    loop may still be set on this one."""
-    with ThreadPoolExecutor(1) as thread:
-        return thread.submit(asyncio.run, make()).result()
 
 
 @pytest.fixture
@@ -61,20 +53,19 @@ def test_answers_are_the_same_profiled(loaded: tuple[Path, str]) -> None:
     app = create_app(Settings(db=path))
     log: list[Statement] = []
 
-    async def both() -> list[tuple[bytes, bytes]]:
+    async def both(backend: DuckDBBackend, client: httpx.AsyncClient) -> list[tuple[bytes, bytes]]:
         answers = []
-        async with in_process(app, key) as client:
-            for _, url in PATHS:
-                served = await client.get(url)
-                assert served.status_code == 200, served.text
-                with profiled_reads(log):
-                    profiled = await client.get(url)
-                answers.append((served.content, profiled.content))
+        for _, url in PATHS:
+            answer = await client.get(url)
+            assert answer.status_code == 200, answer.text
+            with profiled_reads(log):
+                profiled = await client.get(url)
+            answers.append((answer.content, profiled.content))
         return answers
 
     original = Database._cursor
-    for served, profiled in in_a_thread(both):
-        assert figures(profiled) == figures(served)
+    for answer, profiled in served(app, key, both):
+        assert figures(profiled) == figures(answer)
     assert Database._cursor is original
     assert any(statement.planning > 0 for statement in log)  # read through profiled cursors
 

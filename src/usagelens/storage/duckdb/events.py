@@ -22,6 +22,7 @@ from usagelens.storage.base import AppendResult, Checkpoint, StorageBusy
 from usagelens.storage.duckdb import blocks
 from usagelens.storage.duckdb.compaction import (
     COMPACT_AT_ROWS,
+    CONVERSATION_HOURS,
     CONVERSATIONS_15M,
     ROLLUPS,
     USAGE_DAYS,
@@ -427,8 +428,7 @@ class EventStore(DirectoryStore, TenantStore):
         with self._write_lock, self._keys_forgotten_on_failure(), self._transaction() as con:
             tables = [table for r in ROLLUPS for table in (r.runs, r.new)]
             derived = (
-                "rollup_organization_hours",
-                "rollup_agent_hours",
+                *(hours.table for hours in CONVERSATION_HOURS),
                 "usage_keys",
                 "user_month_totals",
                 blocks.BLOCKS,

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from usagelens.storage.duckdb.compaction import CONVERSATION_HOURS, ConversationHours
 from usagelens.storage.duckdb.database import Database
 from usagelens.usage.model import Dimension
 
@@ -34,11 +35,12 @@ _COLUMN: dict[Dimension, str] = {
 }
 
 
-def _hours(table: str, columns: str) -> str:
-    """The hours of ``table``, and the 15-minute rows not yet compacted (the hours are summed
+def _hours(hours: ConversationHours) -> str:
+    """The hours of ``hours``, and the 15-minute rows not yet compacted (the hours are summed
     from those compacted), with the columns the questions read."""
+    columns = ", ".join(["tenant_id", "bucket", *hours.keys, "conversations", "seconds"])
     return f"""(
-        SELECT {columns} FROM {table}
+        SELECT {columns} FROM {hours.table}
         UNION ALL
         SELECT {columns} FROM rollup_conversations_15m_new
     )"""
@@ -49,21 +51,9 @@ def _hours(table: str, columns: str) -> str:
 # and agent, 341,274 per hour and organization. Its account's 30 days by agent took 83.3 ms
 # instead of 103.3 by day, 127.3 instead of 152.1 by hour (in-process, medians of 27
 # alternated); the agents' hours cost 1.0 byte an event on disk.
-_HOURLY = (
-    (
-        {"subaccount"},
-        _hours(
-            "rollup_organization_hours",
-            "tenant_id, bucket, organization_id, conversations, seconds",
-        ),
-    ),
-    (
-        {"subaccount", "agent"},
-        _hours(
-            "rollup_agent_hours",
-            "tenant_id, bucket, organization_id, agent_id, conversations, seconds",
-        ),
-    ),
+_HOURLY = tuple(
+    ({dimension for dimension, column in _COLUMN.items() if column in hours.keys}, _hours(hours))
+    for hours in CONVERSATION_HOURS
 )
 # What each dimension reports, once the rows are joined with the account's subaccounts.
 _KEY: dict[Dimension, str] = {
